@@ -218,7 +218,9 @@ func (m CreateMode) Sequential() bool {
 }
 
 // TTL reports whether the mode is one of the two TTL modes.
-func (m CreateMode) TTL() bool { return m == ModePersistentWithTTL || m == ModePersistentSequentialWithTTL }
+func (m CreateMode) TTL() bool {
+	return m == ModePersistentWithTTL || m == ModePersistentSequentialWithTTL
+}
 
 // EventType is the type of a watch notification (Watcher.Event.EventType).
 type EventType int32

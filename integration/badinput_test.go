@@ -1,0 +1,288 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/herd-io/herd/internal/wireclient"
+	"github.com/herd-io/herd/server/proto"
+)
+
+// badInputCase sends one kind of malformed traffic on a fresh socket and checks
+// the server's reaction, which must be ZooKeeper's.
+type badInputCase struct {
+	name string
+	run  func(ctx context.Context, t *testing.T, addr string)
+}
+
+var badInputCases = []badInputCase{
+	{"truncated frame then close", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		// Promise 100 bytes, deliver 10, hang up: the server must drop the half packet.
+		_, _ = c.Write(append([]byte{0, 0, 0, 100}, bytes.Repeat([]byte{7}, 10)...))
+		c.Close()
+	}},
+	{"length over jute.maxbuffer", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		// Only the length is sent: a server that waits for the body instead of closing fails the deadline.
+		writeRaw(t, c, []byte{0x00, 0x10, 0x00, 0x00}) // 0x100000 = maxbuffer+1
+		expectClosedNoReply(ctx, t, c)
+	}},
+	{"length over jute.maxbuffer after connect", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		handshake(ctx, t, c)
+		writeRaw(t, c, []byte{0x7f, 0xff, 0xff, 0xff})
+		expectClosedNoReply(ctx, t, c)
+	}},
+	{"negative length", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		writeRaw(t, c, []byte{0xff, 0xff, 0xff, 0xfe, 1, 2, 3})
+		expectClosedNoReply(ctx, t, c)
+	}},
+	{"garbage connect request", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		// A well-framed body too short for a ConnectRequest.
+		writeRaw(t, c, append([]byte{0, 0, 0, 9}, []byte("garbage!!")...))
+		expectClosedNoReply(ctx, t, c)
+	}},
+	{"garbage request header after connect", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		handshake(ctx, t, c)
+		// Three bytes cannot hold a RequestHeader (8 bytes).
+		writeRaw(t, c, []byte{0, 0, 0, 3, 'a', 'b', 'c'})
+		expectClosedNoReply(ctx, t, c)
+	}},
+	{"unknown opcode after connect", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		handshake(ctx, t, c)
+		var e enc
+		e.i32(1)
+		e.i32(999)
+		writeRaw(t, c, framed(e.b))
+		f := expectReply(ctx, t, c)
+		if f.xid != 1 || f.err != int32(proto.ErrUnimplemented) {
+			t.Fatalf("unknown opcode: reply xid=%d err=%d, want xid=1 err=%d", f.xid, f.err, proto.ErrUnimplemented)
+		}
+		expectClosedNoReply(ctx, t, c)
+	}},
+	{"invalid paths on create", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		handshake(ctx, t, c)
+		for i, p := range []string{"no-slash", "", "//", "/.", "/badinput/.", "/badinput/..", "/nul\x00x", "/ctl\x01"} {
+			var e enc
+			e.i32(int32(i + 1))
+			e.i32(int32(proto.OpCreate))
+			e.str(p)
+			e.buf(nil)
+			e.acls(proto.OpenACLUnsafe)
+			e.i32(0)
+			writeRaw(t, c, framed(e.b))
+			f := expectReply(ctx, t, c)
+			if f.err != int32(proto.ErrBadArguments) || len(f.body) != 0 {
+				t.Fatalf("create %q: err=%d body=%d bytes, want err=%d and no body", p, f.err, len(f.body), proto.ErrBadArguments)
+			}
+		}
+		expectPing(ctx, t, c) // the connection survives a bad path
+	}},
+	{"undecodable request body", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		handshake(ctx, t, c)
+		// getData whose path claims 1000 bytes but carries 2.
+		var e enc
+		e.i32(1)
+		e.i32(int32(proto.OpGetData))
+		e.i32(1000)
+		e.b = append(e.b, '/', 'x')
+		writeRaw(t, c, framed(e.b))
+		if f := expectReply(ctx, t, c); f.xid != 1 || f.err != int32(proto.ErrMarshallingError) || len(f.body) != 0 {
+			t.Fatalf("undecodable body: xid=%d err=%d body=%d bytes, want xid=1 err=%d", f.xid, f.err, len(f.body), proto.ErrMarshallingError)
+		}
+		expectPing(ctx, t, c) // ZooKeeper keeps the connection
+	}},
+	{"request before connect", func(ctx context.Context, t *testing.T, addr string) {
+		c := dialTCP(ctx, t, addr)
+		// An exists request as the first packet: it is parsed as a ConnectRequest
+		// and rejected without any reply.
+		var e enc
+		e.i32(1)
+		e.i32(int32(proto.OpExists))
+		e.str("/zookeeper")
+		e.boolean(false)
+		writeRaw(t, c, framed(e.b))
+		expectClosedNoReply(ctx, t, c)
+	}},
+}
+
+// TestBadInput checks each malformed input against every target, and that the
+// server then still serves a second client with all committed data intact.
+func TestBadInput(t *testing.T) {
+	for _, tg := range targets(t, TargetOptions{}) {
+		t.Run(tg.Name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			keeper, err := dialRaw(ctx, tg.Addr, 0, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer keeper.drop()
+			mustCreate(ctx, t, keeper, "/badinput", []byte("committed"), proto.ModePersistent)
+			mustCreate(ctx, t, keeper, "/badinput/eph", []byte("mine"), proto.ModeEphemeral)
+			for i, bc := range badInputCases {
+				t.Run(bc.name, func(t *testing.T) {
+					bc.run(ctx, t, tg.Addr)
+					checkStillServing(ctx, t, tg.Addr, keeper, i)
+				})
+			}
+		})
+	}
+}
+
+// checkStillServing proves the server survived: a new client (herd's own
+// wireclient, independent of the raw code that sent the bad input) reads the
+// earlier data and commits a write, and the long-lived keeper session still works.
+func checkStillServing(ctx context.Context, t *testing.T, addr string, keeper *rawClient, i int) {
+	t.Helper()
+	c, err := wireclient.Dial(ctx, addr, wireclient.Options{LastZxid: keeper.lastZxid, SendReadOnlyByte: true})
+	if err != nil {
+		t.Fatalf("second client cannot connect after bad input: %v", err)
+	}
+	defer func() { _ = c.Close(ctx) }()
+	for _, p := range []struct {
+		path, data string
+	}{{"/badinput", "committed"}, {"/badinput/eph", "mine"}} {
+		var resp proto.GetDataResponse
+		if _, err := c.Do(ctx, proto.OpGetData, &proto.PathWatchRequest{Path: p.path}, &resp); err != nil {
+			t.Fatalf("getData %s after bad input: %v", p.path, err)
+		}
+		if string(resp.Data) != p.data {
+			t.Fatalf("getData %s = %q, want %q", p.path, resp.Data, p.data)
+		}
+	}
+	path := fmt.Sprintf("/badinput/after-%d", i)
+	req := proto.CreateRequest{Path: path, ACL: proto.OpenACLUnsafe, Flags: proto.ModePersistent}
+	if _, err := c.Do(ctx, proto.OpCreate, &req, nil); err != nil {
+		t.Fatalf("create %s after bad input: %v", path, err)
+	}
+	var e enc
+	e.str("/badinput")
+	e.boolean(false)
+	if f, err := keeper.do(ctx, proto.OpExists, e.b); err != nil || f.err != 0 {
+		t.Fatalf("keeper session broken after bad input: err=%v code=%d", err, f.err)
+	}
+}
+
+func mustCreate(ctx context.Context, t *testing.T, c *rawClient, path string, data []byte, mode proto.CreateMode) {
+	t.Helper()
+	var e enc
+	e.str(path)
+	e.buf(data)
+	e.acls(proto.OpenACLUnsafe)
+	e.i32(int32(mode))
+	f, err := c.do(ctx, proto.OpCreate, e.b)
+	if err != nil || f.err != 0 {
+		t.Fatalf("create %s: err=%v code=%d", path, err, f.err)
+	}
+}
+
+func dialTCP(ctx context.Context, t *testing.T, addr string) net.Conn {
+	t.Helper()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+func writeRaw(t *testing.T, c net.Conn, p []byte) {
+	t.Helper()
+	if _, err := c.Write(p); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+func framed(body []byte) []byte {
+	var e enc
+	e.i32(int32(len(body)))
+	return append(e.b, body...)
+}
+
+// handshake opens a fresh session on c with a 45-byte ConnectRequest.
+func handshake(ctx context.Context, t *testing.T, c net.Conn) {
+	t.Helper()
+	var e enc
+	e.i32(0)
+	e.i64(0)
+	e.i32(30000)
+	e.i64(0)
+	e.buf(make([]byte, 16))
+	e.boolean(false)
+	writeRaw(t, c, framed(e.b))
+	body, err := readFrame(c)
+	if err != nil {
+		t.Fatalf("connect response: %v", err)
+	}
+	if len(body) != 37 {
+		t.Fatalf("connect response is %d bytes, want 37", len(body))
+	}
+}
+
+func expectReply(ctx context.Context, t *testing.T, c net.Conn) frame {
+	t.Helper()
+	body, err := readFrame(c)
+	if err != nil {
+		t.Fatalf("want a reply, got %v", err)
+	}
+	d := dec{b: body}
+	f := frame{xid: d.i32(), zxid: d.i64(), err: d.i32()}
+	if d.err != nil {
+		t.Fatalf("reply header: %v", d.err)
+	}
+	f.body = d.b
+	return f
+}
+
+// expectClosedNoReply requires the server to close c without sending a byte.
+func expectClosedNoReply(ctx context.Context, t *testing.T, c net.Conn) {
+	t.Helper()
+	var b [64]byte
+	n, err := c.Read(b[:])
+	if n > 0 {
+		t.Fatalf("server replied %d bytes (% x), want the connection closed without a reply", n, b[:n])
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("server kept the connection open; ZooKeeper closes it")
+	}
+	if err == nil {
+		t.Fatal("read returned nothing and no error")
+	}
+	if !errors.Is(err, io.EOF) && !isReset(err) {
+		t.Fatalf("read: %v, want EOF", err)
+	}
+}
+
+// expectPing sends a ping and requires its reply: the connection is still served.
+func expectPing(ctx context.Context, t *testing.T, c net.Conn) {
+	t.Helper()
+	var e enc
+	e.i32(proto.XidPing)
+	e.i32(int32(proto.OpPing))
+	writeRaw(t, c, framed(e.b))
+	if f := expectReply(ctx, t, c); f.xid != proto.XidPing || f.err != 0 {
+		t.Fatalf("ping: reply xid=%d err=%d, want xid=%d err=0", f.xid, f.err, proto.XidPing)
+	}
+}
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && !op.Timeout()
+}

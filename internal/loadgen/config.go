@@ -1,0 +1,98 @@
+// Package loadgen drives a ZooKeeper-protocol server (herd or Apache
+// ZooKeeper) with a fixed workload through go-zookeeper/zk and measures
+// throughput and latency. It backs `herd bench` and the server benchmarks.
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrConfig is wrapped by every error about an invalid Config.
+var ErrConfig = errors.New("loadgen: invalid config")
+
+// Workload names what each operation does.
+type Workload string
+
+// The workloads. Each operation is one request, except WorkloadLock, where an
+// operation is a full lock and unlock cycle of go-zookeeper's Lock recipe with
+// every goroutine contending for one lock.
+const (
+	WorkloadCreate  Workload = "create"  // create a new persistent znode
+	WorkloadSetData Workload = "setData" // set data on the goroutine's own znode
+	WorkloadGetData Workload = "getData" // read the goroutine's own znode
+	WorkloadMixed   Workload = "mixed"   // 9 getData then 1 setData, repeating
+	WorkloadLock    Workload = "lock"    // zk.Lock Lock+Unlock on a shared path
+)
+
+// Workloads lists every workload, for help texts.
+var Workloads = []Workload{WorkloadCreate, WorkloadSetData, WorkloadGetData, WorkloadMixed, WorkloadLock}
+
+// ParseWorkload accepts a workload name, ignoring case.
+func ParseWorkload(s string) (Workload, error) {
+	for _, w := range Workloads {
+		if strings.EqualFold(s, string(w)) {
+			return w, nil
+		}
+	}
+	return "", fmt.Errorf("%w: unknown workload %q", ErrConfig, s)
+}
+
+// Defaults applied by Run to zero fields.
+const (
+	DefaultKeyPrefix      = "/loadgen"
+	DefaultSessionTimeout = 10 * time.Second
+)
+
+// Config describes one run.
+type Config struct {
+	// Servers are host:port addresses; every connection gets the whole list.
+	Servers  []string
+	Workload Workload
+	// Conns is the number of sessions (default 1); Goroutines the number of
+	// workers sharing each session (default 1).
+	Conns      int
+	Goroutines int
+	// Duration ends the run after this long; Ops ends it after this many
+	// operations in total. At least one must be set; the first reached wins.
+	Duration time.Duration
+	Ops      int
+	// ValueSize is the byte length of the data written.
+	ValueSize int
+	// KeyPrefix is the parent path for the run's znodes (default /loadgen).
+	// Each run works under its own child of it and deletes it afterwards.
+	KeyPrefix string
+	// SessionTimeout requested for each session (default 10s).
+	SessionTimeout time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Conns == 0 {
+		c.Conns = 1
+	}
+	if c.Goroutines == 0 {
+		c.Goroutines = 1
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = DefaultSessionTimeout
+	}
+	switch {
+	case len(c.Servers) == 0:
+		return c, fmt.Errorf("%w: no servers", ErrConfig)
+	case c.Conns < 0 || c.Goroutines < 0 || c.Ops < 0 || c.Duration < 0 || c.ValueSize < 0:
+		return c, fmt.Errorf("%w: negative conns, goroutines, ops, duration or value size", ErrConfig)
+	case c.Duration == 0 && c.Ops == 0:
+		return c, fmt.Errorf("%w: set Duration or Ops, or the run never ends", ErrConfig)
+	case !strings.HasPrefix(c.KeyPrefix, "/") || strings.HasSuffix(c.KeyPrefix, "/") || strings.Contains(c.KeyPrefix, "//"):
+		return c, fmt.Errorf("%w: key prefix %q is not an absolute znode path", ErrConfig, c.KeyPrefix)
+	}
+	if _, err := ParseWorkload(string(c.Workload)); err != nil {
+		return c, err
+	}
+	return c, nil
+}

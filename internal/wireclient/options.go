@@ -1,0 +1,44 @@
+package wireclient
+
+import (
+	"time"
+
+	"github.com/herd-io/herd/server/proto"
+	"go.uber.org/zap"
+)
+
+// Options configure Dial.
+type Options struct {
+	// SessionTimeout is the requested session timeout; 0 means 30s (zkCli's default).
+	SessionTimeout time.Duration
+	// SessionID re-attaches to an existing session when non-zero.
+	SessionID int64
+	// Passwd is the session password for SessionID; nil sends 16 zero bytes.
+	Passwd []byte
+	// LastZxid is the highest zxid the client has seen (lastZxidSeen).
+	LastZxid int64
+	// SendReadOnlyByte appends the optional readOnly byte to the ConnectRequest,
+	// as the Java client and kazoo do; go-zookeeper omits it.
+	SendReadOnlyByte bool
+	// ReadOnly is the value of that byte (Java's canBeReadOnly).
+	ReadOnly bool
+	// MaxBuffer caps incoming frames; 0 means proto.DefaultMaxBuffer.
+	MaxBuffer int
+	// Logger receives debug logs; nil means no logging.
+	Logger *zap.Logger
+}
+
+func (o *Options) defaults() {
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 30 * time.Second
+	}
+	if o.Passwd == nil {
+		o.Passwd = make([]byte, 16)
+	}
+	if o.MaxBuffer <= 0 {
+		o.MaxBuffer = proto.DefaultMaxBuffer
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+}

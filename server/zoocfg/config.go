@@ -1,0 +1,119 @@
+// Package zoocfg reads Apache ZooKeeper's zoo.cfg, so herd can start from the
+// same file a ZooKeeper 3.8 server would use.
+//
+// The file is Java properties text. Keys herd acts on become typed fields with
+// ZooKeeper's defaults; every other key is kept in Config.Extra for the caller
+// to log as ignored.
+package zoocfg
+
+import (
+	"errors"
+	"net"
+	"strconv"
+	"time"
+)
+
+// ErrInvalid is wrapped by every error about the content of a configuration.
+var ErrInvalid = errors.New("invalid zoo.cfg")
+
+// ZooKeeper's defaults for the typed fields.
+const (
+	DefaultTickTime       = 2000 * time.Millisecond
+	DefaultMaxClientCnxns = 60
+	DefaultJuteMaxBuffer  = 0xfffff
+)
+
+// Roles a server.N line can give a member.
+const (
+	RoleParticipant = "participant"
+	RoleObserver    = "observer"
+)
+
+// Config is a parsed zoo.cfg.
+type Config struct {
+	// TickTime is ZooKeeper's basic time unit (tickTime, milliseconds in the file).
+	TickTime time.Duration
+	// DataDir holds snapshots and, unless DataLogDir is set, the log.
+	DataDir string
+	// DataLogDir holds the transaction log; it defaults to DataDir.
+	DataLogDir string
+	// ClientPort is the port clients connect to; 0 when unset.
+	ClientPort int
+	// ClientPortAddress is the address to listen on; empty means all interfaces.
+	ClientPortAddress string
+	// MaxClientCnxns limits connections per client IP; 0 means no limit.
+	MaxClientCnxns int
+	// MinSessionTimeout and MaxSessionTimeout bound negotiated session timeouts
+	// (defaults 2 and 20 ticks; -1 in the file also selects the default).
+	MinSessionTimeout time.Duration
+	MaxSessionTimeout time.Duration
+	// JuteMaxBuffer is the largest packet accepted (jute.maxbuffer).
+	JuteMaxBuffer int
+	// FourLetterWhitelist lists enabled four-letter words; "*" enables all.
+	FourLetterWhitelist []string
+	// SuperDigest is "super:<base64 sha1>" for the digest super user, or empty.
+	SuperDigest string
+	// ExtendedTypesEnabled turns on TTL nodes.
+	ExtendedTypesEnabled bool
+	// InitLimit and SyncLimit are in ticks, as in the file.
+	InitLimit int
+	SyncLimit int
+	// Servers are the ensemble members by id; empty for a standalone server.
+	Servers map[int]Server
+	// MyID is this server's id, read from dataDir/myid by Load; 0 when unknown.
+	MyID int
+	// Extra holds every key herd does not act on, with its value.
+	Extra map[string]string
+}
+
+// Server is one server.N line: host:peerPort:electionPort[:role][;[clientHost:]clientPort].
+type Server struct {
+	Host         string
+	PeerPort     int
+	ElectionPort int
+	// Role is RoleParticipant or RoleObserver.
+	Role string
+	// ClientAddr is "host:port" from the part after ';', or empty.
+	ClientAddr string
+}
+
+// PeerAddr returns host:peerPort.
+func (s Server) PeerAddr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.PeerPort)) }
+
+// ElectionAddr returns host:electionPort.
+func (s Server) ElectionAddr() string {
+	return net.JoinHostPort(s.Host, strconv.Itoa(s.ElectionPort))
+}
+
+// Default returns a Config holding ZooKeeper's defaults and no data directory.
+func Default() *Config {
+	return &Config{
+		TickTime:            DefaultTickTime,
+		MaxClientCnxns:      DefaultMaxClientCnxns,
+		MinSessionTimeout:   -1,
+		MaxSessionTimeout:   -1,
+		JuteMaxBuffer:       DefaultJuteMaxBuffer,
+		FourLetterWhitelist: []string{"srvr"},
+		Servers:             map[int]Server{},
+		Extra:               map[string]string{},
+	}
+}
+
+// ClientAddr returns the address clients connect to, "host:port". Like
+// ZooKeeper it listens on 0.0.0.0 when clientPortAddress is unset, and takes
+// the address from this server's server.N line when clientPort is unset.
+func (c *Config) ClientAddr() string {
+	if c.ClientPort == 0 {
+		if s, ok := c.Servers[c.MyID]; ok && s.ClientAddr != "" {
+			return s.ClientAddr
+		}
+	}
+	host := c.ClientPortAddress
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.ClientPort))
+}
+
+// Distributed reports whether the file describes an ensemble (server.N lines).
+func (c *Config) Distributed() bool { return len(c.Servers) > 0 }

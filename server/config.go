@@ -1,0 +1,94 @@
+package server
+
+import (
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/server/proto"
+)
+
+// Config holds a node's settings. The zero value of every field means
+// ZooKeeper's default; see each field.
+type Config struct {
+	// DataDir holds the Raft log, the stable store and snapshots. Required.
+	DataDir string
+
+	// DataLogDir holds the Raft log if set (dataLogDir: put it on its own
+	// disk so log fsyncs do not queue behind snapshot writes). Default DataDir.
+	DataLogDir string
+
+	// TickTime is ZooKeeper's basic time unit: session timeouts are bounded by
+	// multiples of it and expiry is checked once per tick. Default 2s.
+	TickTime time.Duration
+
+	// MinSessionTimeout and MaxSessionTimeout bound the timeout a client may
+	// negotiate. Defaults 2×TickTime and 20×TickTime.
+	MinSessionTimeout time.Duration
+	MaxSessionTimeout time.Duration
+
+	// MaxClientCnxns limits concurrent connections from one IP address; 0 means
+	// no limit. ZooKeeper's zoo.cfg default is 60.
+	MaxClientCnxns int
+
+	// MaxBuffer is jute.maxbuffer: the largest request accepted, in bytes. A
+	// longer frame closes the connection. Default 0xfffff (1 MiB − 1).
+	MaxBuffer int
+
+	// FourLetterWords lists the four-letter commands that may run ("*" for all).
+	// Default: srvr only, as ZooKeeper 3.8.
+	FourLetterWords []string
+
+	// SuperDigest is DigestAuthenticationProvider.superDigest ("super:<base64
+	// sha1>"): a client authenticated with the matching digest bypasses ACLs.
+	SuperDigest string
+
+	// ExtendedTypes enables TTL nodes (zookeeper.extendedTypesEnabled).
+	ExtendedTypes bool
+
+	// ContainerCheckInterval is how often the leader reaps empty containers and
+	// expired TTL nodes. Default 60s (znode.container.checkIntervalMs).
+	ContainerCheckInterval time.Duration
+
+	// MaxOutboundBytes caps a connection's queued, unsent output; a slower
+	// consumer is disconnected so it cannot hold the server's memory. Default 64 MiB.
+	MaxOutboundBytes int
+
+	// ServerID is this node's id (myid); 0 for a standalone server.
+	ServerID int
+
+	// Logger receives the server's logs. Default: no logging.
+	Logger *zap.Logger
+}
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if out.DataLogDir == "" {
+		out.DataLogDir = out.DataDir
+	}
+	if out.TickTime <= 0 {
+		out.TickTime = 2 * time.Second
+	}
+	if out.MinSessionTimeout <= 0 {
+		out.MinSessionTimeout = 2 * out.TickTime
+	}
+	if out.MaxSessionTimeout <= 0 {
+		out.MaxSessionTimeout = 20 * out.TickTime
+	}
+	if out.MaxBuffer <= 0 {
+		out.MaxBuffer = proto.DefaultMaxBuffer
+	}
+	if out.FourLetterWords == nil {
+		out.FourLetterWords = []string{"srvr"}
+	}
+	if out.ContainerCheckInterval <= 0 {
+		out.ContainerCheckInterval = time.Minute
+	}
+	if out.MaxOutboundBytes <= 0 {
+		out.MaxOutboundBytes = 64 << 20
+	}
+	if out.Logger == nil {
+		out.Logger = zap.NewNop()
+	}
+	return out
+}

@@ -1,0 +1,476 @@
+package server
+
+import (
+	"bufio"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/server/fsm"
+	"github.com/herd-io/herd/server/proto"
+	"github.com/herd-io/herd/server/tree"
+	"github.com/herd-io/herd/server/watch"
+)
+
+type treeT = tree.Tree
+
+// slotQueueLen bounds the requests a connection may have in flight; the reader
+// stops reading when it is full, which pushes back on the client.
+const slotQueueLen = 1024
+
+// conn is one client connection. Three goroutines serve it: the reader decodes
+// requests and starts them (writes go to Raft at once), the responder finishes
+// them strictly in request order (running each read only after every earlier
+// request of the connection has finished), and the writer flushes the outbound
+// stream. Watch notifications join that stream at the moment they fire.
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	ip  string
+	log *zap.Logger
+
+	// Set by the reader during the handshake and auth; read by the responder
+	// only through values copied into slots.
+	sid            atomic.Int64
+	timeout        time.Duration
+	ids            []proto.Id
+	super          bool
+	closingSession atomic.Bool
+
+	slots chan *slot
+	out   outbound
+
+	closeOnce sync.Once
+	closed    chan struct{}
+
+	// Statistics for the cons and stat commands.
+	established time.Time
+	received    atomic.Int64
+	sent        atomic.Int64
+	lastOp      atomic.Value // string
+	lastCxid    atomic.Int64
+	lastZxid    atomic.Int64
+	lastResp    atomic.Int64 // unix ms
+	latMin      atomic.Int64
+	latMax      atomic.Int64
+	latSum      atomic.Int64
+	latN        atomic.Int64
+}
+
+// slot is one request waiting for its turn to answer.
+type slot struct {
+	hdr   proto.RequestHeader
+	req   proto.Record
+	start time.Time
+
+	// A write's result comes from Raft.
+	future raft.ApplyFuture
+	// A request answered without the tree (auth, errors found while decoding).
+	reply *proto.ReplyHeader
+	// Identity at the time the request arrived.
+	caller tree.Caller
+	// Close the connection once this reply is flushed.
+	closeAfter bool
+}
+
+func newConn(s *Server, nc net.Conn, ip string) *conn {
+	c := &conn{
+		srv:         s,
+		nc:          nc,
+		ip:          ip,
+		log:         s.log.With(zap.String("remote", nc.RemoteAddr().String())),
+		slots:       make(chan *slot, slotQueueLen),
+		closed:      make(chan struct{}),
+		established: time.Now(),
+		ids:         []proto.Id{{Scheme: "ip", ID: ip}},
+	}
+	c.out.init(s.cfg.MaxOutboundBytes)
+	c.lastOp.Store("NA")
+	return c
+}
+
+func (c *conn) session() int64 { return c.sid.Load() }
+
+// closeAsync closes the socket; the goroutines notice and clean up.
+func (c *conn) closeAsync() {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.nc.Close()
+		c.out.close()
+	})
+}
+
+// serve runs the connection until it closes.
+func (c *conn) serve() {
+	defer c.srv.forget(c)
+	defer c.srv.watches.RemoveWatcher(c)
+	defer c.closeAsync()
+
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var first [4]byte
+	if _, err := io.ReadFull(br, first[:]); err != nil {
+		return
+	}
+	if cmd, ok := proto.IsFourLetterWord(first); ok {
+		c.fourLetter(cmd, br)
+		return
+	}
+	length := int32(binary.BigEndian.Uint32(first[:]))
+	body, err := proto.ReadFrameBody(br, length, nil, c.srv.cfg.MaxBuffer)
+	if err != nil {
+		c.log.Debug("bad connect frame", zap.Error(err))
+		return
+	}
+	c.received.Add(1)
+	c.srv.stats.received.Add(1)
+	if !c.handshake(body) {
+		c.out.waitFlushed(c.nc, c.closed)
+		return
+	}
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); c.respond() }()
+	go func() { defer wg.Done(); c.write() }()
+	c.readLoop(br)
+	close(c.slots)
+	wg.Wait()
+}
+
+// readLoop reads requests until the connection fails or a request ends it.
+func (c *conn) readLoop(br *bufio.Reader) {
+	var buf []byte
+	for {
+		frame, err := proto.ReadFrame(br, buf, c.srv.cfg.MaxBuffer)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.log.Debug("closing connection", zap.Error(err))
+			}
+			return
+		}
+		c.received.Add(1)
+		c.srv.stats.received.Add(1)
+		c.srv.tracker.Touch(c.session(), time.Now())
+		// Records decoded below keep slices of the frame, so it is not reused.
+		s, stop := c.start(frame)
+		if s != nil {
+			select {
+			case c.slots <- s:
+			case <-c.closed:
+				return
+			}
+		}
+		if stop {
+			return
+		}
+	}
+}
+
+// start decodes one request and starts it. stop reports that nothing after it
+// may be read (the connection is closing).
+func (c *conn) start(frame []byte) (s *slot, stop bool) {
+	d := proto.NewDecoder(frame, c.srv.cfg.MaxBuffer)
+	s = &slot{start: time.Now()}
+	s.hdr.Decode(d)
+	if d.Err() != nil {
+		return nil, true
+	}
+	body := frame[len(frame)-d.Remaining():]
+	op := s.hdr.Op
+	c.lastCxid.Store(int64(s.hdr.Xid))
+	c.lastOp.Store(opShortName(op))
+	s.caller = tree.Caller{Session: c.session(), Ids: c.ids, Super: c.super}
+
+	switch op {
+	case proto.OpPing, proto.OpWhoAmI:
+		return s, false
+	case proto.OpCloseSession:
+		c.closingSession.Store(true)
+		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: c.session()}
+		c.srv.tracker.SetClosing(c.session())
+		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+		s.closeAfter = true
+		return s, true
+	case proto.OpAuth:
+		return c.auth(s, body)
+	case proto.OpReconfig:
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrReconfigDisabled}
+		return s, false
+	}
+
+	req, err := proto.DecodeRequest(op, body, c.srv.cfg.MaxBuffer)
+	switch {
+	case errors.Is(err, proto.ErrUnknownOp) || op == proto.OpCheck || op == proto.OpNotification || op == proto.OpSASL:
+		// UnimplementedRequestProcessor: answer -6, then close.
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrUnimplemented}
+		s.closeAfter = true
+		return s, true
+	case err != nil:
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrMarshallingError}
+		return s, false
+	}
+	if m, ok := req.(*proto.MultiRequest); ok && m.ReadOnly() != (op == proto.OpMultiRead) && len(m.Ops) > 0 {
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrMarshallingError}
+		return s, false
+	}
+	s.req = req
+	if isWrite(op) {
+		e := fsm.Entry{
+			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(),
+			Ids: c.ids, Super: c.super, Op: op, Body: body,
+		}
+		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+	}
+	return s, false
+}
+
+func isWrite(op proto.OpCode) bool {
+	switch op {
+	case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL,
+		proto.OpDelete, proto.OpSetData, proto.OpSetACL, proto.OpMulti, proto.OpDeleteContainer:
+		return true
+	}
+	return false
+}
+
+// respond answers slots in arrival order.
+func (c *conn) respond() {
+	var enc proto.Encoder
+	for s := range c.slots {
+		hdr, resp, ok := c.finish(s)
+		if !ok {
+			c.closeAsync()
+			continue // drain so the reader never blocks on a full queue
+		}
+		enc.Reset()
+		start := enc.StartFrame()
+		hdr.Encode(&enc)
+		if resp != nil && hdr.Err == proto.ErrOK {
+			resp.Encode(&enc)
+		}
+		enc.EndFrame(start)
+		if hdr.Xid != proto.XidPing {
+			c.observe(time.Since(s.start), hdr.Zxid)
+		}
+		if !c.out.push(enc.Bytes()) {
+			c.log.Warn("slow consumer: outbound queue over its cap, closing")
+			c.closeAsync()
+			continue
+		}
+		c.sent.Add(1)
+		c.srv.stats.sent.Add(1)
+		if s.closeAfter {
+			c.out.closeAfterFlush()
+		}
+	}
+}
+
+// finish produces the reply for s. ok=false means the connection must close
+// without a reply (e.g. the node lost the ability to commit).
+func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
+	if s.reply != nil {
+		return *s.reply, nil, true
+	}
+	if s.future != nil {
+		res, err := c.srv.await(s.future)
+		if err != nil {
+			c.log.Warn("write not committed; closing connection", zap.Error(err))
+			return proto.ReplyHeader{}, nil, false
+		}
+		hdr := proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: res.Zxid, Err: res.Err}
+		if s.hdr.Op == proto.OpCloseSession {
+			hdr.Err = proto.ErrOK
+		}
+		return hdr, res.Resp, true
+	}
+	return c.read(s)
+}
+
+// await waits for a Raft future and unwraps the FSM's result.
+func (s *Server) await(f raft.ApplyFuture) (*fsm.Result, error) {
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("server: raft apply: %w", err)
+	}
+	res, ok := f.Response().(*fsm.Result)
+	if !ok {
+		return nil, errors.New("server: raft apply returned no result")
+	}
+	return res, nil
+}
+
+func (c *conn) observe(d time.Duration, zxid int64) {
+	ms := d.Milliseconds()
+	c.latSum.Add(ms)
+	c.latN.Add(1)
+	if ms > c.latMax.Load() {
+		c.latMax.Store(ms)
+	}
+	if m := c.latMin.Load(); m == 0 || ms < m {
+		c.latMin.Store(ms)
+	}
+	c.lastZxid.Store(zxid)
+	c.lastResp.Store(time.Now().UnixMilli())
+	c.srv.stats.observe(d)
+}
+
+// Notify implements watch.Watcher: the event joins the outbound stream now, so
+// it precedes every response produced after the change that fired it.
+func (c *conn) Notify(ev watch.Event) {
+	var enc proto.Encoder
+	start := enc.StartFrame()
+	// ZooKeeper 3.8 sends -1 as the zxid of every notification.
+	(&proto.ReplyHeader{Xid: proto.XidNotification, Zxid: -1}).Encode(&enc)
+	(&proto.WatcherEvent{Type: ev.Type, State: proto.StateSyncConnected, Path: ev.Path}).Encode(&enc)
+	enc.EndFrame(start)
+	if !c.out.push(enc.Bytes()) {
+		c.closeAsync()
+		return
+	}
+	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
+}
+
+// write flushes the outbound stream to the socket.
+func (c *conn) write() {
+	for {
+		buf, last, ok := c.out.take(c.closed)
+		if !ok {
+			return
+		}
+		if len(buf) > 0 {
+			if _, err := c.nc.Write(buf); err != nil {
+				c.closeAsync()
+				return
+			}
+		}
+		c.out.release(buf)
+		if last {
+			c.closeAsync()
+			return
+		}
+	}
+}
+
+// handshake processes the ConnectRequest. It returns false when the connection
+// must close (after flushing whatever reply was queued).
+func (c *conn) handshake(body []byte) bool {
+	var req proto.ConnectRequest
+	d := proto.NewDecoder(body, c.srv.cfg.MaxBuffer)
+	req.Decode(d)
+	if d.Err() != nil {
+		c.log.Debug("bad connect request", zap.Error(d.Err()))
+		return false
+	}
+	if last := c.srv.fsm.LastZxid(); req.LastZxidSeen > last {
+		// The client has seen a newer state than ours: it must try another
+		// server, so close without a reply (ZooKeeper's CLIENT_ZXID_AHEAD).
+		c.log.Info("client zxid ahead of server; refusing",
+			zap.Int64("clientZxid", req.LastZxidSeen), zap.Int64("serverZxid", last))
+		return false
+	}
+	timeout := time.Duration(req.TimeOut) * time.Millisecond
+	timeout = min(max(timeout, c.srv.cfg.MinSessionTimeout), c.srv.cfg.MaxSessionTimeout)
+	resp := proto.ConnectResponse{HasReadOnly: req.HasReadOnly}
+
+	if req.SessionID == 0 {
+		id, pw := c.srv.newSessionID(), newPassword()
+		e := fsm.Entry{Type: fsm.EntryCreateSession, Time: time.Now().UnixMilli(), Session: id,
+			Passwd: pw, Timeout: int32(timeout.Milliseconds())}
+		res, err := c.srv.propose(&e)
+		if err != nil || res.Err != proto.ErrOK {
+			c.log.Warn("could not create session", zap.Error(err))
+			return false
+		}
+		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), id, pw
+	} else {
+		ss, ok := c.srv.fsm.Session(req.SessionID)
+		valid := ok && subtle.ConstantTimeCompare(ss.Passwd, req.Passwd) == 1 &&
+			c.srv.tracker.Alive(req.SessionID)
+		if !valid {
+			resp.Passwd = make([]byte, 16)
+			c.pushConnectResponse(&resp)
+			c.out.closeAfterFlush()
+			return false
+		}
+		c.srv.tracker.Add(req.SessionID, timeout, time.Now())
+		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), ss.ID, ss.Passwd
+	}
+	c.sid.Store(resp.SessionID)
+	c.timeout = timeout
+	if old := c.srv.bind(resp.SessionID, c); old != nil {
+		old.closeAsync()
+	}
+	c.pushConnectResponse(&resp)
+	return true
+}
+
+func (c *conn) pushConnectResponse(r *proto.ConnectResponse) {
+	var enc proto.Encoder
+	start := enc.StartFrame()
+	r.Encode(&enc)
+	enc.EndFrame(start)
+	c.out.push(enc.Bytes())
+	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
+}
+
+// auth handles an AuthPacket in order with the other requests: identities it
+// adds apply to every later request of the connection.
+func (c *conn) auth(s *slot, body []byte) (*slot, bool) {
+	var p proto.AuthPacket
+	d := proto.NewDecoder(body, c.srv.cfg.MaxBuffer)
+	p.Decode(d)
+	fail := func() (*slot, bool) {
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrAuthFailed}
+		s.closeAfter = true
+		return s, true
+	}
+	if d.Err() != nil || p.Scheme != "digest" {
+		c.log.Info("auth failed", zap.String("scheme", p.Scheme))
+		return fail()
+	}
+	cred := string(p.Auth)
+	if !validDigestCredential(cred) {
+		return fail()
+	}
+	id := proto.Id{Scheme: "digest", ID: tree.DigestID(cred)}
+	if c.srv.cfg.SuperDigest != "" && id.ID == c.srv.cfg.SuperDigest {
+		c.super = true
+	}
+	// Copy so slots already queued keep the identities they were sent with.
+	ids := make([]proto.Id, 0, len(c.ids)+1)
+	ids = append(ids, c.ids...)
+	if !containsID(ids, id) {
+		ids = append(ids, id)
+	}
+	c.ids = ids
+	s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: 0, Err: proto.ErrOK}
+	return s, false
+}
+
+func validDigestCredential(cred string) bool {
+	for i := 0; i < len(cred); i++ {
+		if cred[i] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+func containsID(ids []proto.Id, id proto.Id) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,302 @@
+// Package fsm is herd's replicated state machine: the data tree, the session
+// table and the last applied zxid, changed only by applying Raft log entries.
+//
+// Apply is deterministic: it reads nothing but the entry and the current state
+// (no clock, no randomness), so every replica that applies the same log holds the
+// same tree, stats and sessions and returns the same results. A write that fails
+// its preconditions is still an entry and still consumes a zxid; its error is
+// decided here, against the state at that index.
+//
+// The zxid of an entry is its Raft log index, so zxids only grow, across restarts
+// and leader changes alike.
+package fsm
+
+import (
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/server/proto"
+	"github.com/herd-io/herd/server/tree"
+	"github.com/herd-io/herd/server/watch"
+)
+
+// Session is a replicated session: what any node needs to re-attach a client.
+type Session struct {
+	ID      int64
+	Passwd  []byte
+	Timeout int32 // negotiated timeout in ms
+}
+
+// Result is what applying one entry produced, returned through raft's
+// ApplyFuture.Response.
+type Result struct {
+	Zxid int64
+	// Err is the ZooKeeper error code of the request (ErrOK on success).
+	Err proto.Error
+	// Resp is the response record to send, or nil for a header-only reply.
+	Resp proto.Record
+}
+
+// Hooks let the server react to session changes as they are applied. They run
+// on the apply goroutine with the state lock held: they must be quick and must
+// not call back into the FSM.
+type Hooks struct {
+	SessionCreated func(s Session)
+	SessionClosed  func(id int64)
+	// Restored runs after a snapshot replaced the whole state.
+	Restored func()
+}
+
+// Options configure an FSM.
+type Options struct {
+	// MaxBuffer caps any length inside a request body (jute.maxbuffer).
+	MaxBuffer int
+	// ExtendedTypes enables TTL nodes.
+	ExtendedTypes bool
+	Logger        *zap.Logger
+	Hooks         Hooks
+}
+
+// FSM implements raft.FSM over the data tree.
+type FSM struct {
+	opts    Options
+	log     *zap.Logger
+	watches *watch.Manager
+
+	mu       sync.RWMutex
+	tree     *tree.Tree
+	sessions map[int64]*Session
+	lastZxid atomic.Int64
+}
+
+// New returns an FSM with an empty tree. Watch notifications triggered by applied
+// writes are delivered through watches.
+func New(watches *watch.Manager, opts Options) *FSM {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.MaxBuffer <= 0 {
+		opts.MaxBuffer = proto.DefaultMaxBuffer
+	}
+	t := tree.New()
+	t.SetOptions(tree.Options{ExtendedTypes: opts.ExtendedTypes})
+	return &FSM{
+		opts:     opts,
+		log:      opts.Logger,
+		watches:  watches,
+		tree:     t,
+		sessions: make(map[int64]*Session),
+	}
+}
+
+// LastZxid returns the zxid of the last applied entry.
+func (f *FSM) LastZxid() int64 { return f.lastZxid.Load() }
+
+// Read runs fn with the tree under the read lock: no write is applied while fn
+// runs, so a read and its watch registration are atomic with respect to writes.
+// fn must not keep t.
+func (f *FSM) Read(fn func(t *tree.Tree)) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	fn(f.tree)
+}
+
+// Session returns a copy of the replicated session id, if it is open.
+func (f *FSM) Session(id int64) (Session, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	s, ok := f.sessions[id]
+	if !ok {
+		return Session{}, false
+	}
+	return *s, true
+}
+
+// Sessions returns every open session, sorted by id.
+func (f *FSM) Sessions() []Session {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make([]Session, 0, len(f.sessions))
+	for _, s := range f.sessions {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Apply implements raft.FSM.
+func (f *FSM) Apply(l *raft.Log) interface{} {
+	if l.Type != raft.LogCommand {
+		return nil
+	}
+	zxid := int64(l.Index)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res := f.applyLocked(zxid, l.Data)
+	f.lastZxid.Store(zxid)
+	return res
+}
+
+// ApplyBatch implements raft.BatchingFSM: one lock round for a whole batch.
+func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	out := make([]interface{}, len(logs))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, l := range logs {
+		if l.Type != raft.LogCommand {
+			continue
+		}
+		zxid := int64(l.Index)
+		out[i] = f.applyLocked(zxid, l.Data)
+		f.lastZxid.Store(zxid)
+	}
+	return out
+}
+
+func (f *FSM) applyLocked(zxid int64, data []byte) *Result {
+	e, err := Unmarshal(data)
+	if err != nil {
+		// Entries are written by our own proposer; a bad one is a bug, but it
+		// must not stop the replica, and every replica fails it the same way.
+		f.log.Error("undecodable log entry", zap.Int64("zxid", zxid), zap.Error(err))
+		return &Result{Zxid: zxid, Err: proto.ErrMarshallingError}
+	}
+	tx := tree.Txn{Zxid: zxid, Time: e.Time}
+	res := &Result{Zxid: zxid}
+	switch e.Type {
+	case EntryCreateSession:
+		s := &Session{ID: e.Session, Passwd: e.Passwd, Timeout: e.Timeout}
+		f.sessions[s.ID] = s
+		if h := f.opts.Hooks.SessionCreated; h != nil {
+			h(*s)
+		}
+	case EntryCloseSession:
+		if _, ok := f.sessions[e.Session]; ok {
+			f.tree.CloseSession(tx, e.Session)
+			delete(f.sessions, e.Session)
+			if h := f.opts.Hooks.SessionClosed; h != nil {
+				h(e.Session)
+			}
+		}
+	case EntryReap:
+		if err := f.tree.DeleteContainer(tx, e.Path); err != nil {
+			res.Err = proto.Code(err)
+		}
+	case EntryRequest:
+		if _, ok := f.sessions[e.Session]; !ok {
+			res.Err = proto.ErrSessionExpired
+			break
+		}
+		f.applyRequest(tx, e, res)
+	}
+	f.fire(zxid)
+	return res
+}
+
+func (f *FSM) applyRequest(tx tree.Txn, e *Entry, res *Result) {
+	rec, err := proto.DecodeRequest(e.Op, e.Body, f.opts.MaxBuffer)
+	if err != nil {
+		res.Err = proto.ErrMarshallingError
+		return
+	}
+	c := tree.Caller{Session: e.Session, Ids: e.Ids, Super: e.Super}
+	switch r := rec.(type) {
+	case *proto.CreateRequest:
+		path, st, err := f.tree.Create(tx, c, e.Op, r.Path, r.Data, r.ACL, r.Flags, 0)
+		res.Err = proto.Code(err)
+		if err == nil {
+			res.Resp = createResponse(e.Op, path, st)
+		}
+	case *proto.CreateTTLRequest:
+		path, st, err := f.tree.Create(tx, c, e.Op, r.Path, r.Data, r.ACL, r.Flags, r.TTL)
+		res.Err = proto.Code(err)
+		if err == nil {
+			res.Resp = createResponse(e.Op, path, st)
+		}
+	case *proto.DeleteRequest:
+		res.Err = proto.Code(f.tree.Delete(tx, c, r.Path, r.Version))
+	case *proto.SetDataRequest:
+		st, err := f.tree.SetData(tx, c, r.Path, r.Data, r.Version)
+		res.Err = proto.Code(err)
+		if err == nil {
+			res.Resp = &proto.StatResponse{Stat: st}
+		}
+	case *proto.SetACLRequest:
+		st, err := f.tree.SetACL(tx, c, r.Path, r.ACL, r.Version)
+		res.Err = proto.Code(err)
+		if err == nil {
+			res.Resp = &proto.StatResponse{Stat: st}
+		}
+	case *proto.MultiRequest:
+		// multi always answers err 0 with per-op results (§7.2).
+		res.Resp = &proto.MultiResponse{Results: f.tree.Multi(tx, c, r.Ops)}
+	case *proto.PathRequest:
+		if e.Op != proto.OpDeleteContainer {
+			res.Err = proto.ErrUnimplemented
+			return
+		}
+		res.Err = proto.Code(f.tree.DeleteContainer(tx, r.Path))
+	default:
+		res.Err = proto.ErrUnimplemented
+	}
+}
+
+func createResponse(op proto.OpCode, path string, st proto.Stat) proto.Record {
+	if op == proto.OpCreate {
+		return &proto.CreateResponse{Path: path}
+	}
+	return &proto.Create2Response{Path: path, Stat: st}
+}
+
+// fire hands the tree's events to the watch manager, in the order they happened.
+func (f *FSM) fire(zxid int64) {
+	for _, ev := range f.tree.TakeEvents() {
+		f.watches.Trigger(watch.Event{Type: ev.Type, Path: ev.Path, Zxid: zxid})
+	}
+}
+
+// Snapshot implements raft.FSM. The state is serialised under the read lock,
+// so Persist can run beside later applies.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	var buf snapshotBuffer
+	if err := writeSnapshot(&buf, f.lastZxid.Load(), f.sessions, f.tree); err != nil {
+		return nil, err
+	}
+	return &buf, nil
+}
+
+// Restore implements raft.FSM: it replaces the whole state.
+func (f *FSM) Restore(rc io.ReadCloser) error {
+	defer rc.Close()
+	zxid, sessions, t, err := readSnapshot(rc, f.opts.ExtendedTypes)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.tree, f.sessions = t, sessions
+	f.lastZxid.Store(zxid)
+	f.mu.Unlock()
+	if h := f.opts.Hooks.Restored; h != nil {
+		h()
+	}
+	return nil
+}
+
+// SessionTimeouts returns every open session's timeout, for the liveness tracker.
+func (f *FSM) SessionTimeouts() map[int64]time.Duration {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	out := make(map[int64]time.Duration, len(f.sessions))
+	for id, s := range f.sessions {
+		out[id] = time.Duration(s.Timeout) * time.Millisecond
+	}
+	return out
+}

@@ -1,0 +1,375 @@
+// Package server is herd's ZooKeeper-protocol server: it accepts ZooKeeper
+// clients on a listener and serves them from a data tree replicated with Raft.
+//
+// A Server is shaped like net/http's: configure it with a Config, create it with
+// New (which opens the data directory and starts Raft), then call Serve with a
+// listener (or ListenAndServe) and Shutdown to stop.
+//
+//	srv, err := server.New(server.Config{DataDir: dir})
+//	if err != nil { ... }
+//	go srv.Serve(listener)
+//	defer srv.Shutdown(ctx)
+//
+// The request path keeps ZooKeeper's guarantees: responses leave each connection
+// in request order, a read sees every earlier write of its connection, and a
+// watch notification reaches a client before any response that reflects the
+// change that fired it.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/server/fsm"
+	"github.com/herd-io/herd/server/session"
+	"github.com/herd-io/herd/server/watch"
+)
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("server: closed")
+
+// Server is one herd node.
+type Server struct {
+	cfg     Config
+	log     *zap.Logger
+	fsm     *fsm.FSM
+	watches *watch.Manager
+	tracker *session.Tracker
+	rep     *replica
+	started time.Time
+	stats   serverStats
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[*conn]struct{}
+	bySession map[int64]*conn
+	perIP     map[string]int
+	closed    bool
+	lastSID   int64
+
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// New opens cfg.DataDir, recovers the tree and sessions from the Raft log and
+// snapshots, and waits until the node can serve. It does not listen: call Serve.
+func New(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: Config.DataDir is required")
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		watches:   watch.NewManager(),
+		tracker:   session.NewTracker(cfg.TickTime),
+		started:   time.Now(),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[*conn]struct{}{},
+		bySession: map[int64]*conn{},
+		perIP:     map[string]int{},
+		done:      make(chan struct{}),
+	}
+	s.fsm = fsm.New(s.watches, fsm.Options{
+		MaxBuffer:     cfg.MaxBuffer,
+		ExtendedTypes: cfg.ExtendedTypes,
+		Logger:        cfg.Logger.Named("fsm"),
+		Hooks: fsm.Hooks{
+			SessionCreated: func(ss fsm.Session) {
+				s.tracker.Add(ss.ID, time.Duration(ss.Timeout)*time.Millisecond, time.Now())
+			},
+			SessionClosed: s.sessionClosed,
+			Restored: func() {
+				s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
+			},
+		},
+	})
+	rep, err := openReplica(cfg, s.fsm)
+	if err != nil {
+		return nil, err
+	}
+	s.rep = rep
+	if err := rep.waitLeader(30 * time.Second); err != nil {
+		rep.shutdown()
+		return nil, err
+	}
+	// Sessions recovered from the log get a full timeout to come back.
+	s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
+	s.wg.Add(2)
+	go s.expireLoop()
+	go s.reapLoop()
+	s.log.Info("herd server ready", zap.String("dataDir", cfg.DataDir),
+		zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
+	return s, nil
+}
+
+// ListenAndServe listens on addr (host:port) and serves until Shutdown.
+func (s *Server) ListenAndServe(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	return s.Serve(l)
+}
+
+// Serve accepts connections on l until Shutdown, and closes l. It returns
+// ErrServerClosed after Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	s.log.Info("serving clients", zap.String("addr", l.Addr().String()))
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			select {
+			case <-s.done:
+				return ErrServerClosed
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Temporary accept failure (e.g. out of descriptors): back off.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("server: accept: %w", err)
+		}
+		delay = 0
+		s.accept(nc)
+	}
+}
+
+func (s *Server) accept(nc net.Conn) {
+	ip := remoteIP(nc.RemoteAddr())
+	s.mu.Lock()
+	if s.closed || (s.cfg.MaxClientCnxns > 0 && s.perIP[ip] >= s.cfg.MaxClientCnxns) {
+		s.mu.Unlock()
+		if !s.closed {
+			s.log.Warn("too many connections from one address", zap.String("ip", ip),
+				zap.Int("max", s.cfg.MaxClientCnxns))
+		}
+		nc.Close()
+		return
+	}
+	c := newConn(s, nc, ip)
+	s.conns[c] = struct{}{}
+	s.perIP[ip]++
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
+}
+
+func (s *Server) forget(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.conns[c]; !ok {
+		return
+	}
+	delete(s.conns, c)
+	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+		delete(s.perIP, c.ip)
+	}
+	if sid := c.session(); sid != 0 && s.bySession[sid] == c {
+		delete(s.bySession, sid)
+	}
+}
+
+// bind makes c the connection of session sid and returns the connection it
+// replaces, if any (a client that re-attached elsewhere).
+func (s *Server) bind(sid int64, c *conn) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.bySession[sid]
+	s.bySession[sid] = c
+	if old == c {
+		return nil
+	}
+	return old
+}
+
+// sessionClosed runs when a session's close is applied: its connection, if any,
+// is closed (an expired client learns of it when it reconnects).
+func (s *Server) sessionClosed(id int64) {
+	s.tracker.Remove(id)
+	s.mu.Lock()
+	c := s.bySession[id]
+	delete(s.bySession, id)
+	s.mu.Unlock()
+	if c != nil && !c.closingSession.Load() {
+		c.closeAsync()
+	}
+}
+
+// newSessionID picks an id as ZooKeeper does — time in the middle bits, the
+// server id in the top byte — and above every id handed out before.
+func (s *Server) newSessionID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := (time.Now().UnixMilli()<<24)>>8 | int64(s.cfg.ServerID&0xff)<<56
+	if id <= s.lastSID {
+		id = s.lastSID + 1
+	}
+	for {
+		if _, taken := s.fsm.Session(id); !taken && id != 0 {
+			break
+		}
+		id++
+	}
+	s.lastSID = id
+	return id
+}
+
+func newPassword() []byte {
+	p := make([]byte, 16)
+	_, _ = rand.Read(p)
+	return p
+}
+
+// expireLoop closes sessions whose clients went silent for their timeout.
+func (s *Server) expireLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.TickTime)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			for _, id := range s.tracker.Expired(now) {
+				s.log.Info("session expired", zap.String("session", fmt.Sprintf("0x%x", id)))
+				e := fsm.Entry{Type: fsm.EntryCloseSession, Time: now.UnixMilli(), Session: id}
+				if _, err := s.propose(&e); err != nil {
+					s.log.Warn("could not close expired session", zap.Error(err))
+				}
+			}
+		}
+	}
+}
+
+// reapLoop deletes empty containers and expired TTL nodes.
+func (s *Server) reapLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.ContainerCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			s.reap(now)
+		}
+	}
+}
+
+func (s *Server) reap(now time.Time) {
+	var paths []string
+	s.fsm.Read(func(t *treeT) { paths = t.ExpiredNodes(now.UnixMilli()) })
+	for _, p := range paths {
+		e := fsm.Entry{Type: fsm.EntryReap, Time: now.UnixMilli(), Path: p}
+		if _, err := s.propose(&e); err != nil {
+			s.log.Warn("could not reap node", zap.String("path", p), zap.Error(err))
+			return
+		}
+	}
+}
+
+// propose appends e to the log and waits for its result.
+func (s *Server) propose(e *fsm.Entry) (*fsm.Result, error) {
+	return s.await(s.rep.raft.Apply(e.Marshal(), 0))
+}
+
+// Shutdown stops accepting, closes every connection and stops Raft. Sessions
+// are not closed: they survive in the log and clients may re-attach after a
+// restart within their timeout.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	for l := range s.listeners {
+		l.Close()
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeAsync()
+	}
+	waited := make(chan struct{})
+	go func() { s.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if rerr := s.rep.shutdown(); err == nil {
+		err = rerr
+	}
+	if err == nil {
+		<-waited
+	}
+	return err
+}
+
+// LastZxid returns the zxid of the last write applied on this node.
+func (s *Server) LastZxid() int64 { return s.fsm.LastZxid() }
+
+type serverStats struct {
+	received, sent atomic.Int64
+	latMin, latMax atomic.Int64 // ms
+	latSum, latN   atomic.Int64
+}
+
+func (st *serverStats) observe(d time.Duration) {
+	ms := d.Milliseconds()
+	st.latSum.Add(ms)
+	st.latN.Add(1)
+	for {
+		cur := st.latMax.Load()
+		if ms <= cur || st.latMax.CompareAndSwap(cur, ms) {
+			break
+		}
+	}
+	for {
+		cur := st.latMin.Load()
+		if (cur != 0 && ms >= cur) || st.latMin.CompareAndSwap(cur, max(ms, 0)) {
+			break
+		}
+	}
+}
+
+func remoteIP(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}

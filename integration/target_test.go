@@ -21,15 +21,12 @@ type TargetOptions struct {
 	ExtendedTypes bool
 }
 
-// targets starts every server under test; each is stopped when t ends.
-// While herd is off the list the conformance suite compares two independent
-// ZooKeepers, which proves its normaliser; enabling herd is uncommenting one line.
+// targets starts every server under test; each is stopped when t ends. The
+// reference ZooKeeper is not on the list: conformance compares each target
+// with it, and TestNormaliser proves the comparison on two ZooKeepers.
 func targets(t testing.TB, opts TargetOptions) []Target {
 	t.Helper()
-	return []Target{
-		zookeeperTarget(t, opts),
-		// herdTarget(t, opts),
-	}
+	return []Target{herdTarget(t, opts)}
 }
 
 // reference starts the Apache ZooKeeper that conformance compares targets with.

@@ -56,7 +56,7 @@ type conn struct {
 	established time.Time
 	received    atomic.Int64
 	sent        atomic.Int64
-	lastOp      atomic.Value // string
+	lastOp      atomic.Int32 // proto.OpCode
 	lastCxid    atomic.Int64
 	lastZxid    atomic.Int64
 	lastResp    atomic.Int64 // unix ms
@@ -74,8 +74,11 @@ type slot struct {
 
 	// A write's result comes from Raft.
 	future raft.ApplyFuture
-	// A request answered without the tree (auth, errors found while decoding).
-	reply *proto.ReplyHeader
+	// A request answered without the tree (auth, errors found while decoding),
+	// with an optional body; stampZxid puts the last applied zxid in its header.
+	reply     *proto.ReplyHeader
+	replyBody proto.Record
+	stampZxid bool
 	// Identity at the time the request arrived.
 	caller tree.Caller
 	// Close the connection once this reply is flushed.
@@ -94,7 +97,6 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 		ids:         []proto.Id{{Scheme: "ip", ID: ip}},
 	}
 	c.out.init(s.cfg.MaxOutboundBytes)
-	c.lastOp.Store("NA")
 	return c
 }
 
@@ -137,13 +139,16 @@ func (c *conn) serve() {
 		return
 	}
 
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); c.respond() }()
-	go func() { defer wg.Done(); c.write() }()
+	responded, written := make(chan struct{}), make(chan struct{})
+	go func() { defer close(responded); c.respond() }()
+	go func() { defer close(written); c.write() }()
 	c.readLoop(br)
+	// Whatever ended reading (EOF, a bad frame, closeSession), answer what was
+	// already accepted, flush it, then close.
 	close(c.slots)
-	wg.Wait()
+	<-responded
+	c.out.closeAfterFlush()
+	<-written
 }
 
 // readLoop reads requests until the connection fails or a request ends it.
@@ -187,7 +192,7 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 	body := frame[len(frame)-d.Remaining():]
 	op := s.hdr.Op
 	c.lastCxid.Store(int64(s.hdr.Xid))
-	c.lastOp.Store(opShortName(op))
+	c.lastOp.Store(int32(op))
 	s.caller = tree.Caller{Session: c.session(), Ids: c.ids, Super: c.super}
 
 	switch op {
@@ -202,41 +207,51 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 		return s, true
 	case proto.OpAuth:
 		return c.auth(s, body)
-	case proto.OpReconfig:
-		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrReconfigDisabled}
-		return s, false
 	}
-
-	req, err := proto.DecodeRequest(op, body, c.srv.cfg.MaxBuffer)
-	switch {
-	case errors.Is(err, proto.ErrUnknownOp) || op == proto.OpCheck || op == proto.OpNotification || op == proto.OpSASL:
-		// UnimplementedRequestProcessor: answer -6, then close.
-		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrUnimplemented}
-		s.closeAfter = true
-		return s, true
-	case err != nil:
-		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrMarshallingError}
-		return s, false
-	}
-	if m, ok := req.(*proto.MultiRequest); ok && m.ReadOnly() != (op == proto.OpMultiRead) && len(m.Ops) > 0 {
-		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrMarshallingError}
-		return s, false
-	}
-	s.req = req
 	if isWrite(op) {
+		// Writes are decided in apply, even a malformed one: as in ZooKeeper a
+		// failed write is a transaction and consumes a zxid.
 		e := fsm.Entry{
 			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(),
 			Ids: c.ids, Super: c.super, Op: op, Body: body,
 		}
 		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+		return s, false
 	}
+
+	if op == proto.OpSASL {
+		// No SASL is configured: ZooKeeper answers with an empty token.
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid}
+		s.replyBody = &proto.SASLResponse{Token: []byte{}}
+		return s, false
+	}
+	req, err := proto.DecodeRequest(op, body, c.srv.cfg.MaxBuffer)
+	switch {
+	case errors.Is(err, proto.ErrUnknownOp) || op == proto.OpCheck || op == proto.OpNotification:
+		// UnimplementedRequestProcessor: answer -6 (zxid -1), then close.
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: -1, Err: proto.ErrUnimplemented}
+		s.closeAfter = true
+		return s, true
+	case err != nil:
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrMarshallingError}
+		s.stampZxid = true
+		return s, false
+	}
+	if m, ok := req.(*proto.MultiRequest); ok && len(m.Ops) > 0 && !m.ReadOnly() {
+		// A multiRead carrying write ops.
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrMarshallingError}
+		s.stampZxid = true
+		return s, false
+	}
+	s.req = req
 	return s, false
 }
 
 func isWrite(op proto.OpCode) bool {
 	switch op {
 	case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL,
-		proto.OpDelete, proto.OpSetData, proto.OpSetACL, proto.OpMulti, proto.OpDeleteContainer:
+		proto.OpDelete, proto.OpSetData, proto.OpSetACL, proto.OpMulti, proto.OpDeleteContainer,
+		proto.OpReconfig, proto.OpCreateSession:
 		return true
 	}
 	return false
@@ -278,7 +293,11 @@ func (c *conn) respond() {
 // without a reply (e.g. the node lost the ability to commit).
 func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
 	if s.reply != nil {
-		return *s.reply, nil, true
+		hdr := *s.reply
+		if s.stampZxid {
+			hdr.Zxid = c.srv.fsm.LastZxid()
+		}
+		return hdr, s.replyBody, true
 	}
 	if s.future != nil {
 		res, err := c.srv.await(s.future)

@@ -26,7 +26,7 @@ func (c *conn) read(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok bool)
 			var st proto.Stat
 			st, err = t.Exists(s.caller, r.Path)
 			// exists leaves a watch even on a missing node: it fires on creation.
-			if r.Watch && (err == nil || err == proto.ErrNoNode) {
+			if r.Watch && (err == nil || proto.Code(err) == proto.ErrNoNode) {
 				w.AddData(r.Path, c)
 			}
 			resp = &proto.StatResponse{Stat: st}
@@ -93,12 +93,18 @@ func (c *conn) read(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok bool)
 			case proto.AddWatchPersistentRecursive:
 				w.AddPersistent(r.Path, c, true)
 			default:
-				err = proto.ErrBadArguments
+				// ZooKeeper 3.8 fails to decode an unknown mode.
+				err = proto.ErrMarshallingError
 			}
 			// The Java client decodes this body, so it must be sent.
 			resp = &proto.ErrorResponse{Err: proto.ErrOK}
 		case proto.OpCheckWatches, proto.OpRemoveWatches:
 			r := s.req.(*proto.WatchesRequest)
+			if r.Type < proto.WatcherChildren || r.Type > proto.WatcherAny {
+				// 3.8 knows only Children, Data and Any here.
+				err = proto.ErrMarshallingError
+				return
+			}
 			var found bool
 			if s.hdr.Op == proto.OpCheckWatches {
 				found = w.Check(r.Path, c, r.Type)
@@ -172,35 +178,6 @@ func whoAmI(ids []proto.Id) *proto.WhoAmIResponse {
 		out.Infos = append(out.Infos, proto.ClientInfo{AuthScheme: id.Scheme, User: user})
 	}
 	return out
-}
-
-// opShortName is the operation name the cons command prints as lop.
-func opShortName(op proto.OpCode) string {
-	switch op {
-	case proto.OpPing:
-		return "PING"
-	case proto.OpCreate, proto.OpCreate2, proto.OpCreateContainer, proto.OpCreateTTL:
-		return "CREA"
-	case proto.OpDelete:
-		return "DELE"
-	case proto.OpExists:
-		return "EXIS"
-	case proto.OpGetData:
-		return "GETD"
-	case proto.OpSetData:
-		return "SETD"
-	case proto.OpGetChildren, proto.OpGetChildren2:
-		return "GETC"
-	case proto.OpMulti:
-		return "MULT"
-	case proto.OpSync:
-		return "SYNC"
-	case proto.OpCloseSession:
-		return "CLOS"
-	case proto.OpSetWatches, proto.OpSetWatches2:
-		return "SETW"
-	}
-	return op.String()
 }
 
 func watchEvent(typ proto.EventType, path string) watch.Event {

@@ -200,6 +200,12 @@ func (f *FSM) applyLocked(zxid int64, data []byte) *Result {
 }
 
 func (f *FSM) applyRequest(tx tree.Txn, e *Entry, res *Result) {
+	if e.Op == proto.OpDeleteContainer {
+		// ZooKeeper 3.8.0 reads a client's deleteContainer path wrongly and
+		// always fails it with -8; containers are reaped by EntryReap instead.
+		res.Err = proto.ErrBadArguments
+		return
+	}
 	rec, err := proto.DecodeRequest(e.Op, e.Body, f.opts.MaxBuffer)
 	if err != nil {
 		res.Err = proto.ErrMarshallingError
@@ -233,15 +239,20 @@ func (f *FSM) applyRequest(tx tree.Txn, e *Entry, res *Result) {
 		if err == nil {
 			res.Resp = &proto.StatResponse{Stat: st}
 		}
+	case *proto.ReconfigRequest:
+		res.Err = proto.ErrReconfigDisabled
 	case *proto.MultiRequest:
-		// multi always answers err 0 with per-op results (§7.2).
-		res.Resp = &proto.MultiResponse{Results: f.tree.Multi(tx, c, r.Ops)}
-	case *proto.PathRequest:
-		if e.Op != proto.OpDeleteContainer {
-			res.Err = proto.ErrUnimplemented
+		if e.Op != proto.OpMulti || (len(r.Ops) > 0 && r.ReadOnly()) {
+			res.Err = proto.ErrMarshallingError
 			return
 		}
-		res.Err = proto.Code(f.tree.DeleteContainer(tx, r.Path))
+		if err := tree.ValidateMulti(r.Ops); err != nil {
+			res.Err = proto.Code(err)
+			return
+		}
+		// multi always answers err 0 with per-op results (§7.2).
+		res.Resp = &proto.MultiResponse{Results: f.tree.Multi(tx, c, r.Ops)}
+
 	default:
 		res.Err = proto.ErrUnimplemented
 	}
@@ -261,16 +272,18 @@ func (f *FSM) fire(zxid int64) {
 	}
 }
 
-// Snapshot implements raft.FSM. The state is serialised under the read lock,
-// so Persist can run beside later applies.
+// Snapshot implements raft.FSM. Under the lock it only takes a copy-on-write
+// clone of the tree and a copy of the session table; Persist encodes them
+// beside later applies.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	var buf snapshotBuffer
-	if err := writeSnapshot(&buf, f.lastZxid.Load(), f.sessions, f.tree); err != nil {
-		return nil, err
+	sessions := make(map[int64]*Session, len(f.sessions))
+	for id, s := range f.sessions {
+		c := *s
+		sessions[id] = &c
 	}
-	return &buf, nil
+	return &frozenState{zxid: f.lastZxid.Load(), sessions: sessions, tree: f.tree.Clone()}, nil
 }
 
 // Restore implements raft.FSM: it replaces the whole state.

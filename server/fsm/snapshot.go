@@ -2,7 +2,6 @@ package fsm
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,18 +18,22 @@ var snapshotMagic = [8]byte{'H', 'E', 'R', 'D', 'S', 'N', 'P', '1'}
 // ErrBadSnapshot reports a snapshot that is not one of ours or is damaged.
 var ErrBadSnapshot = errors.New("fsm: bad snapshot")
 
-// snapshotBuffer is a serialised state; Persist copies it to the sink.
-type snapshotBuffer struct{ bytes.Buffer }
+// frozenState is a point-in-time copy of the state; Persist encodes it.
+type frozenState struct {
+	zxid     int64
+	sessions map[int64]*Session
+	tree     *tree.Tree
+}
 
-func (b *snapshotBuffer) Persist(sink raft.SnapshotSink) error {
-	if _, err := sink.Write(b.Bytes()); err != nil {
+func (s *frozenState) Persist(sink raft.SnapshotSink) error {
+	if err := writeSnapshot(sink, s.zxid, s.sessions, s.tree); err != nil {
 		_ = sink.Cancel()
 		return fmt.Errorf("fsm: persist snapshot: %w", err)
 	}
 	return sink.Close()
 }
 
-func (b *snapshotBuffer) Release() {}
+func (s *frozenState) Release() {}
 
 func writeSnapshot(w io.Writer, zxid int64, sessions map[int64]*Session, t *tree.Tree) error {
 	bw := bufio.NewWriter(w)

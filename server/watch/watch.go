@@ -223,7 +223,9 @@ func (m *Manager) RemoveWatcher(w Watcher) {
 }
 
 // Check reports whether w has a watch of the given type at path
-// (checkWatches); Remove also removes those watches (removeWatches).
+// (checkWatches); Remove also removes those watches (removeWatches). Only the
+// Data, Children and Any types exist in ZooKeeper 3.8's wire protocol; the
+// caller rejects the others.
 func (m *Manager) Check(path string, w Watcher, typ proto.WatcherType) bool {
 	return m.match(path, w, typ, false)
 }
@@ -249,22 +251,17 @@ func (m *Manager) match(path string, w Watcher, typ proto.WatcherType, remove bo
 			t.remove(path, w)
 		}
 	}
-	standard := func(md Mode) bool { return md == Standard }
+	// As in ZooKeeper 3.8, a type selects a table, whatever the watch's mode:
+	// a persistent watch is found (and removed) as a data or child watch.
+	anyMode := func(Mode) bool { return true }
 	switch typ {
 	case proto.WatcherData:
-		try(m.data, standard)
+		try(m.data, anyMode)
 	case proto.WatcherChildren:
-		try(m.child, standard)
-	case proto.WatcherPersistent:
-		isP := func(md Mode) bool { return md == Persistent }
-		try(m.data, isP)
-		try(m.child, isP)
-	case proto.WatcherPersistentRecursive:
-		try(m.data, func(md Mode) bool { return md == PersistentRecursive })
+		try(m.child, anyMode)
 	case proto.WatcherAny:
-		any := func(Mode) bool { return true }
-		try(m.data, any)
-		try(m.child, any)
+		try(m.data, anyMode)
+		try(m.child, anyMode)
 	}
 	if remove && found {
 		m.forget(path, w)

@@ -96,8 +96,12 @@ func TestCheckRemoveAndRemoveWatcher(t *testing.T) {
 	m.AddChild("/a", w)
 	m.AddPersistent("/p", w, true)
 	m.AddData("/a", other)
-	if !m.Check("/a", w, proto.WatcherData) || m.Check("/a", w, proto.WatcherPersistent) {
+	if !m.Check("/a", w, proto.WatcherData) || m.Check("/b", w, proto.WatcherData) {
 		t.Fatal("check mismatch")
+	}
+	// A recursive watch lives in the data table and is found as a data watch.
+	if !m.Check("/p", w, proto.WatcherData) || m.Check("/p", w, proto.WatcherChildren) {
+		t.Fatal("recursive watch not found as data watch")
 	}
 	if !m.Remove("/a", w, proto.WatcherChildren) || m.Remove("/a", w, proto.WatcherChildren) {
 		t.Fatal("remove children mismatch")

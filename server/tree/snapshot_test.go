@@ -1,0 +1,271 @@
+package tree
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"testing"
+
+	"github.com/herd-io/herd/server/proto"
+)
+
+// sampleTree builds a tree with every kind of node and field.
+func sampleTree(t *testing.T) *Tree {
+	t.Helper()
+	tr, ck := New(), &clock{}
+	tr.SetOptions(Options{ExtendedTypes: true})
+	dig := []proto.ACL{acl(31, "digest", DigestID("u:p")), acl(1, "ip", "10.0.0.0/8")}
+	owner := Caller{Session: 42, Ids: []proto.Id{{Scheme: "digest", ID: DigestID("u:p")}}}
+	steps := []struct {
+		op   proto.OpCode
+		path string
+		data []byte
+		acl  []proto.ACL
+		mode proto.CreateMode
+		ttl  int64
+	}{
+		{proto.OpCreate, "/a", []byte("x"), open, 0, 0},
+		{proto.OpCreate, "/a/n", nil, open, 0, 0},
+		{proto.OpCreate, "/a/e", []byte{}, dig, proto.ModeEphemeral, 0},
+		{proto.OpCreate, "/a/s", []byte("seq"), open, proto.ModePersistentSequential, 0},
+		{proto.OpCreateContainer, "/c", nil, open, proto.ModeContainer, 0},
+		{proto.OpCreate, "/c/k", nil, dig, 0, 0},
+		{proto.OpCreateTTL, "/t", []byte("ttl"), open, proto.ModePersistentWithTTL, 5000},
+		{proto.OpCreate, "/zookeeper/quota/q", []byte("count=1"), open, 0, 0},
+	}
+	for _, s := range steps {
+		if _, _, err := tr.Create(ck.next(), owner, s.op, s.path, s.data, s.acl, s.mode, s.ttl); err != nil {
+			t.Fatal(s.path, err)
+		}
+	}
+	if err := tr.Delete(ck.next(), owner, "/c/k", -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.SetData(ck.next(), owner, "/a", []byte("y"), -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.SetACL(ck.next(), owner, "/a", dig, -1); err != nil {
+		t.Fatal(err)
+	}
+	tr.TakeEvents()
+	return tr
+}
+
+// equalTrees compares every stored field, index and counter.
+func equalTrees(t *testing.T, a, b *Tree) {
+	t.Helper()
+	if len(a.nodes) != len(b.nodes) {
+		t.Fatalf("%d vs %d nodes", len(a.nodes), len(b.nodes))
+	}
+	for p, n := range a.nodes {
+		m := b.nodes[p]
+		if m == nil {
+			t.Fatalf("%s missing", p)
+		}
+		if (n.data == nil) != (m.data == nil) {
+			t.Fatalf("%s: null data not preserved", p)
+		}
+		nc, mc := *n, *m
+		nc.data, mc.data = nil, nil
+		if !bytes.Equal(n.data, m.data) || !reflect.DeepEqual(nc, mc) {
+			t.Fatalf("%s: %+v vs %+v", p, *n, *m)
+		}
+	}
+	if !reflect.DeepEqual(a.ephemerals, b.ephemerals) || !reflect.DeepEqual(a.containers, b.containers) ||
+		!reflect.DeepEqual(a.ttls, b.ttls) || a.dataSize != b.dataSize {
+		t.Fatal("indexes differ")
+	}
+}
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	tr := sampleTree(t)
+	first := snapshotBytes(t, tr)
+	back, err := ReadSnapshot(bytes.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalTrees(t, tr, back)
+	if again := snapshotBytes(t, back); !bytes.Equal(first, again) {
+		t.Fatal("re-written snapshot differs")
+	}
+	// The restored tree behaves the same: sequence counters and stats carry over.
+	back.SetOptions(Options{ExtendedTypes: true})
+	for _, x := range []*Tree{tr, back} {
+		p, _, err := x.Create(Txn{Zxid: 100, Time: 100}, Caller{Super: true}, proto.OpCreate, "/a/s", nil, open, proto.ModePersistentSequential, 0)
+		if err != nil || p != "/a/s0000000003" {
+			t.Fatalf("%s %v", p, err)
+		}
+		x.CloseSession(Txn{Zxid: 101, Time: 101}, 42)
+		if got := x.ExpiredNodes(1 << 40); !reflect.DeepEqual(got, []string{"/c", "/t"}) {
+			t.Fatalf("expired %v", got)
+		}
+	}
+	if !bytes.Equal(snapshotBytes(t, tr), snapshotBytes(t, back)) {
+		t.Fatal("trees diverged after the same writes")
+	}
+}
+
+func TestSnapshotDeterministicAcrossHistory(t *testing.T) {
+	// Equal contents reached by different histories (and different ACL slice
+	// sharing) must encode to the same bytes.
+	a, b := New(), New()
+	lst := func() []proto.ACL { return []proto.ACL{acl(1, "world", "anyone"), acl(31, "ip", "1.2.3.4")} }
+	for i := 0; i < 20; i++ {
+		p := fmt.Sprintf("/n%02d", i)
+		if _, _, err := a.Create(Txn{Zxid: 1, Time: 1}, anyone, proto.OpCreate, p, nil, lst(), 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shared := lst()
+	for i := 19; i >= 0; i-- {
+		p := fmt.Sprintf("/n%02d", i)
+		if _, _, err := b.Create(Txn{Zxid: 1, Time: 1}, anyone, proto.OpCreate, p, nil, shared, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b's root saw the same number of creations, so stats agree too.
+	if !bytes.Equal(snapshotBytes(t, a), snapshotBytes(t, b)) {
+		t.Fatal("equal trees encode differently")
+	}
+}
+
+func TestReadSnapshotRejectsGarbage(t *testing.T) {
+	good := snapshotBytes(t, sampleTree(t))
+	cases := map[string][]byte{
+		"empty":     nil,
+		"magic":     []byte("NOPE\x01"),
+		"truncated": good[:len(good)-3],
+		"cut early": good[:20],
+	}
+	for name, b := range cases {
+		if _, err := ReadSnapshot(bytes.NewReader(b)); !errors.Is(err, ErrBadSnapshot) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Flipping bytes must never panic.
+	for i := len(snapshotMagic); i < len(good); i++ {
+		b := append([]byte(nil), good...)
+		b[i] ^= 0xff
+		_, _ = ReadSnapshot(bytes.NewReader(b))
+	}
+}
+
+func TestClone(t *testing.T) {
+	tr := sampleTree(t)
+	c := tr.Clone()
+	equalTrees(t, tr, c)
+	if !bytes.Equal(snapshotBytes(t, tr), snapshotBytes(t, c)) {
+		t.Fatal("clone encodes differently")
+	}
+	// Writes to the clone do not reach the original.
+	before := snapshotBytes(t, tr)
+	ck := &clock{zxid: 100}
+	mustCreate(t, c, ck, Caller{Super: true}, "/a/new", 0)
+	if _, err := c.SetData(ck.next(), Caller{Super: true}, "/a", []byte("changed"), -1); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseSession(ck.next(), 42)
+	if !bytes.Equal(before, snapshotBytes(t, tr)) {
+		t.Fatal("clone shares state with the original")
+	}
+}
+
+// TestCloneCopyOnWrite mutates both sides of a clone (and a clone of the
+// clone) and checks that each ends exactly like an unshared tree that got the
+// same writes.
+func TestCloneCopyOnWrite(t *testing.T) {
+	tr := sampleTree(t)
+	orig := snapshotBytes(t, tr)
+	super := Caller{Super: true}
+	c1 := tr.Clone()
+	c2 := c1.Clone()
+	writes := []func(x *Tree){
+		func(x *Tree) { // original: a child under the shared /a
+			if _, _, err := x.Create(Txn{Zxid: 101, Time: 1}, super, proto.OpCreate, "/a/x", nil, open, 0, 0); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func(x *Tree) { // first clone: new data on /a
+			if _, err := x.SetData(Txn{Zxid: 102, Time: 2}, super, "/a", []byte("c1"), -1); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func(x *Tree) { // second clone: a delete under /a and an ACL change
+			if err := x.Delete(Txn{Zxid: 103, Time: 3}, super, "/a/n", -1); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := x.SetACL(Txn{Zxid: 104, Time: 4}, super, "/c", open, -1); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for i, x := range []*Tree{tr, c1, c2} {
+		writes[i](x)
+	}
+	for i, x := range []*Tree{tr, c1, c2} {
+		checkInvariants(t, x)
+		fresh, err := ReadSnapshot(bytes.NewReader(orig))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writes[i](fresh)
+		if !bytes.Equal(snapshotBytes(t, x), snapshotBytes(t, fresh)) {
+			t.Fatalf("tree %d does not match an unshared tree with the same writes", i)
+		}
+	}
+}
+
+// TestCloneConcurrentSnapshot writes a clone's snapshot on another goroutine
+// while the original keeps applying writes (run with -race).
+func TestCloneConcurrentSnapshot(t *testing.T) {
+	tr := New()
+	ck := &clock{}
+	for i := 0; i < 200; i++ {
+		mustCreate(t, tr, ck, anyone, fmt.Sprintf("/n%03d", i), 0)
+	}
+	want := snapshotBytes(t, tr)
+	frozen := tr.Clone()
+	done := make(chan []byte)
+	go func() {
+		var b bytes.Buffer
+		if err := frozen.WriteSnapshot(&b); err != nil {
+			panic(err)
+		}
+		done <- b.Bytes()
+	}()
+	for i := 0; i < 200; i++ {
+		p := fmt.Sprintf("/n%03d", i)
+		if _, err := tr.SetData(ck.next(), anyone, p, []byte("changed"), -1); err != nil {
+			t.Fatal(err)
+		}
+		mustCreate(t, tr, ck, anyone, p+"/kid", 0)
+	}
+	tr.CloseSession(ck.next(), 1)
+	if got := <-done; !bytes.Equal(got, want) {
+		t.Fatal("snapshot of the clone saw later writes")
+	}
+	if !bytes.Equal(snapshotBytes(t, frozen), want) {
+		t.Fatal("clone changed")
+	}
+}
+
+// TestReadSnapshotStopsAtItsEnd lets a caller embed the tree in a larger
+// stream: with a bufio.Reader, ReadSnapshot consumes only its own bytes.
+func TestReadSnapshotStopsAtItsEnd(t *testing.T) {
+	var b bytes.Buffer
+	if err := sampleTree(t).WriteSnapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString("trailer")
+	br := bufio.NewReader(&b)
+	if _, err := ReadSnapshot(br); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(br)
+	if string(rest) != "trailer" {
+		t.Fatalf("after the snapshot: %q", rest)
+	}
+}

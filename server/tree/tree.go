@@ -1,0 +1,290 @@
+package tree
+
+import (
+	"maps"
+	"sync/atomic"
+
+	"github.com/herd-io/herd/server/proto"
+)
+
+// Txn stamps a write with what the leader put into its log entry: the write's
+// zxid and its time in milliseconds since the epoch.
+type Txn struct {
+	Zxid int64
+	Time int64
+}
+
+// Caller identifies who asks, for ACL checks and the "auth" ACL scheme.
+type Caller struct {
+	// Session is the caller's session id; it owns the ephemerals it creates.
+	Session int64
+	// Ids are the caller's authenticated identities, including its ip id.
+	Ids []proto.Id
+	// Super bypasses every ACL check (as does an id with scheme "super").
+	Super bool
+}
+
+// Event is a change that watches may fire on.
+type Event struct {
+	Type proto.EventType
+	Path string
+}
+
+// Options are the tree's configuration switches; they are not part of the
+// replicated state and are not stored in snapshots.
+type Options struct {
+	// ExtendedTypes allows TTL nodes (zookeeper.extendedTypesEnabled).
+	ExtendedTypes bool
+}
+
+// kind is what a znode's ephemeralOwner field means.
+type kind uint8
+
+const (
+	kindPersistent kind = iota
+	kindEphemeral       // owner is the session id
+	kindContainer
+	kindTTL // owner is the ttl in ms
+)
+
+// Stored ephemeralOwner markers (EphemeralType.java); clients see 0 for both.
+const (
+	containerOwner int64 = -0x8000000000000000
+	ttlOwnerBits   int64 = -0x100000000000000 // 0xFF00000000000000
+	maxTTL         int64 = 0xFFFFFFFFFF
+)
+
+// node is one znode. Its path is the key in Tree.nodes; children hold the
+// child names (nil for a leaf, so leaves cost no map). After Clone a node may
+// be shared by several trees; a tree writes only nodes carrying its own gen
+// and copies the others first (see own).
+type node struct {
+	data     []byte // nil is ZooKeeper's null buffer
+	acl      []proto.ACL
+	children map[string]struct{}
+	czxid    int64
+	mzxid    int64
+	ctime    int64
+	mtime    int64
+	pzxid    int64
+	owner    int64 // session id for ephemerals, ttl for TTL nodes
+	gen      uint64
+	version  int32
+	cversion int32 // stored: number of child creations
+	aversion int32
+	kind     kind
+}
+
+func (n *node) numChildren() int32 { return int32(len(n.children)) }
+
+// stat renders the node's Stat as clients see it.
+func (n *node) stat() proto.Stat {
+	nc := n.numChildren()
+	s := proto.Stat{
+		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
+		Version: n.version, Cversion: 2*n.cversion - nc, Aversion: n.aversion,
+		DataLength: int32(len(n.data)), NumChildren: nc, Pzxid: n.pzxid,
+	}
+	if n.kind == kindEphemeral {
+		s.EphemeralOwner = n.owner
+	}
+	return s
+}
+
+// storedOwner is the ephemeralOwner ZooKeeper stores for the node.
+func (n *node) storedOwner() int64 {
+	switch n.kind {
+	case kindEphemeral:
+		return n.owner
+	case kindContainer:
+		return containerOwner
+	case kindTTL:
+		return ttlOwnerBits | n.owner
+	}
+	return 0
+}
+
+// Tree is the znode tree. The zero value is not usable; call New. A Tree is
+// not safe for concurrent use.
+type Tree struct {
+	nodes      map[string]*node
+	ephemerals map[int64]map[string]struct{} // session -> paths
+	containers map[string]struct{}
+	ttls       map[string]struct{}
+	events     []Event
+	opts       Options
+	dataSize   int64 // sum of path and data lengths
+
+	undo *[]func() // non-nil while a multi is being applied
+
+	gen  uint64         // nodes with this gen belong to this tree alone
+	gens *atomic.Uint64 // shared by a tree and its clones: gens never repeat
+}
+
+// Well-known paths (DataTree's constructor).
+const (
+	rootPath   = "/"
+	zkPath     = "/zookeeper"
+	quotaPath  = "/zookeeper/quota"
+	configPath = "/zookeeper/config"
+)
+
+// New returns a tree holding the built-in nodes exactly as a fresh ZooKeeper
+// has them: "/", "/zookeeper", "/zookeeper/quota" and "/zookeeper/config"
+// (world READ only, aversion -1), all with empty data and zero stats.
+func New() *Tree {
+	t := newEmpty(4)
+	open := proto.OpenACLUnsafe
+	t.put(rootPath, &node{data: []byte{}, acl: open, gen: t.gen})
+	t.put(zkPath, &node{data: []byte{}, acl: open, gen: t.gen})
+	t.put(quotaPath, &node{data: []byte{}, acl: open, gen: t.gen})
+	t.put(configPath, &node{data: []byte{}, acl: proto.ReadACLUnsafe, aversion: -1, gen: t.gen})
+	t.nodes[rootPath].addChild("zookeeper")
+	t.nodes[zkPath].addChild("quota")
+	t.nodes[zkPath].addChild("config")
+	return t
+}
+
+func newEmpty(size int) *Tree {
+	t := &Tree{
+		nodes:      make(map[string]*node, size),
+		ephemerals: make(map[int64]map[string]struct{}),
+		containers: make(map[string]struct{}),
+		ttls:       make(map[string]struct{}),
+		gens:       new(atomic.Uint64),
+	}
+	t.gen = t.gens.Add(1)
+	return t
+}
+
+// own returns a node at path that this tree may modify: n itself, or a copy
+// (with its own children set) that replaces n in the index if n is shared
+// with a clone.
+func (t *Tree) own(path string, n *node) *node {
+	if n.gen == t.gen {
+		return n
+	}
+	cp := *n
+	cp.gen = t.gen
+	if n.children != nil {
+		cp.children = maps.Clone(n.children)
+	}
+	if path == "" {
+		path = rootPath
+	}
+	t.nodes[path] = &cp
+	return &cp
+}
+
+// NewWithOptions is New with the given configuration.
+func NewWithOptions(o Options) *Tree {
+	t := New()
+	t.opts = o
+	return t
+}
+
+// SetOptions changes the tree's configuration.
+func (t *Tree) SetOptions(o Options) { t.opts = o }
+
+// Options returns the tree's configuration.
+func (t *Tree) Options() Options { return t.opts }
+
+// put inserts n at path into the indexes (not into its parent's children).
+func (t *Tree) put(path string, n *node) {
+	t.nodes[path] = n
+	t.dataSize += int64(len(path) + len(n.data))
+	switch n.kind {
+	case kindEphemeral:
+		s := t.ephemerals[n.owner]
+		if s == nil {
+			s = make(map[string]struct{})
+			t.ephemerals[n.owner] = s
+		}
+		s[path] = struct{}{}
+	case kindContainer:
+		t.containers[path] = struct{}{}
+	case kindTTL:
+		t.ttls[path] = struct{}{}
+	}
+}
+
+// remove undoes put.
+func (t *Tree) remove(path string, n *node) {
+	delete(t.nodes, path)
+	t.dataSize -= int64(len(path) + len(n.data))
+	switch n.kind {
+	case kindEphemeral:
+		if s := t.ephemerals[n.owner]; s != nil {
+			delete(s, path)
+			if len(s) == 0 {
+				delete(t.ephemerals, n.owner)
+			}
+		}
+	case kindContainer:
+		delete(t.containers, path)
+	case kindTTL:
+		delete(t.ttls, path)
+	}
+}
+
+func (n *node) addChild(name string) {
+	if n.children == nil {
+		n.children = make(map[string]struct{}, 1)
+	}
+	n.children[name] = struct{}{}
+}
+
+func (n *node) removeChild(name string) {
+	delete(n.children, name)
+	if len(n.children) == 0 {
+		n.children = nil
+	}
+}
+
+// get looks a path up the way ZooKeeper's node map does: "" is the root too.
+func (t *Tree) get(path string) *node {
+	if path == "" {
+		path = rootPath
+	}
+	return t.nodes[path]
+}
+
+// emit records an event unless a multi is running and later rolls it back
+// (rollback truncates the slice).
+func (t *Tree) emit(typ proto.EventType, path string) {
+	t.events = append(t.events, Event{Type: typ, Path: path})
+}
+
+// TakeEvents returns the events produced by writes since the last call, in the
+// order they happened, and forgets them.
+func (t *Tree) TakeEvents() []Event {
+	ev := t.events
+	t.events = nil
+	return ev
+}
+
+// NodeCount is the znode count as ZooKeeper reports it (zk_znode_count): the
+// root is counted twice there (under "" and "/"), so a fresh tree reports 5.
+func (t *Tree) NodeCount() int { return len(t.nodes) + 1 }
+
+// EphemeralCount is the number of session-owned ephemeral nodes.
+func (t *Tree) EphemeralCount() int {
+	c := 0
+	for _, s := range t.ephemerals {
+		c += len(s)
+	}
+	return c
+}
+
+// ApproximateDataSize is the sum of every znode's path and data lengths.
+func (t *Tree) ApproximateDataSize() int64 { return t.dataSize }
+
+// SessionsWithEphemerals maps each session that owns ephemerals to their
+// paths, sorted.
+func (t *Tree) SessionsWithEphemerals() map[int64][]string {
+	m := make(map[int64][]string, len(t.ephemerals))
+	for s, paths := range t.ephemerals {
+		m[s] = sortedKeys(paths)
+	}
+	return m
+}

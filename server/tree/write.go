@@ -1,0 +1,178 @@
+package tree
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/herd-io/herd/server/proto"
+)
+
+// Delete removes a znode. Checks run in ZooKeeper's order: path shape or a
+// system node (-8), parent (-101), DELETE on the parent (-102), node (-101),
+// version (-103; -1 matches any) and children (-111).
+func (t *Tree) Delete(tx Txn, c Caller, path string, version int32) error {
+	if err := t.delete(tx, c, path, version); err != nil {
+		return fmt.Errorf("delete %q: %w", path, err)
+	}
+	return nil
+}
+
+func (t *Tree) delete(tx Txn, c Caller, path string, version int32) error {
+	parentPath, _, ok := splitParent(path)
+	if !ok || isSystemPath(path) {
+		return proto.ErrBadArguments
+	}
+	parent := t.get(parentPath)
+	if parent == nil {
+		return proto.ErrNoNode
+	}
+	if err := checkACL(c, parent.acl, proto.PermDelete); err != nil {
+		return err
+	}
+	n := t.nodes[path]
+	if n == nil {
+		return proto.ErrNoNode
+	}
+	if err := checkVersion(n.version, version); err != nil {
+		return err
+	}
+	if len(n.children) > 0 {
+		return proto.ErrNotEmpty
+	}
+	t.unlink(tx, path, n)
+	return nil
+}
+
+// checkVersion is checkAndIncVersion's test: -1 matches anything.
+func checkVersion(current, expected int32) error {
+	if expected != -1 && expected != current {
+		return proto.ErrBadVersion
+	}
+	return nil
+}
+
+// unlink removes a checked, childless node from the tree.
+func (t *Tree) unlink(tx Txn, path string, n *node) {
+	pp := parentOf(path)
+	parent := t.own(pp, t.nodes[pp])
+	name := path[strings.LastIndexByte(path, '/')+1:]
+	oldPz := parent.pzxid
+	t.remove(path, n)
+	parent.removeChild(name)
+	// Only move pzxid forward, as DataTree.deleteNode does.
+	if tx.Zxid > parent.pzxid {
+		parent.pzxid = tx.Zxid
+	}
+	t.emit(proto.EventNodeDeleted, path)
+	t.emit(proto.EventNodeChildrenChanged, pp)
+	if t.undo != nil {
+		t.onUndo(func() {
+			t.put(path, n)
+			parent.addChild(name)
+			parent.pzxid = oldPz
+		})
+	}
+}
+
+// SetData replaces a znode's data. Checks: path (-8), node (-101), WRITE
+// (-102), version (-103). Quotas are not enforced.
+func (t *Tree) SetData(tx Txn, c Caller, path string, data []byte, version int32) (proto.Stat, error) {
+	n, err := t.setData(tx, c, path, data, version)
+	if err != nil {
+		return proto.Stat{}, fmt.Errorf("setData %q: %w", path, err)
+	}
+	return n.stat(), nil
+}
+
+func (t *Tree) setData(tx Txn, c Caller, path string, data []byte, version int32) (*node, error) {
+	if err := ValidatePath(path); err != nil {
+		return nil, err
+	}
+	n := t.nodes[path]
+	if n == nil {
+		return nil, proto.ErrNoNode
+	}
+	if err := checkACL(c, n.acl, proto.PermWrite); err != nil {
+		return nil, err
+	}
+	if err := checkVersion(n.version, version); err != nil {
+		return nil, err
+	}
+	n = t.own(path, n)
+	old := *n
+	data = cloneBytes(data)
+	t.dataSize += int64(len(data) - len(n.data))
+	n.data = data
+	n.version++
+	n.mzxid = tx.Zxid
+	n.mtime = tx.Time
+	t.emit(proto.EventNodeDataChanged, path)
+	if t.undo != nil {
+		t.onUndo(func() {
+			t.dataSize -= int64(len(n.data) - len(old.data))
+			n.data, n.version, n.mzxid, n.mtime = old.data, old.version, old.mzxid, old.mtime
+		})
+	}
+	return n, nil
+}
+
+// SetACL replaces a znode's ACL and bumps its aversion. Checks: path (-8), ACL
+// (-114), node (-101), ADMIN (-102), aversion (-103). It fires no event.
+func (t *Tree) SetACL(tx Txn, c Caller, path string, acl []proto.ACL, version int32) (proto.Stat, error) {
+	if err := ValidatePath(path); err != nil {
+		return proto.Stat{}, fmt.Errorf("setACL: %w", err)
+	}
+	fixed, err := fixupACL(c, acl)
+	if err != nil {
+		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
+	}
+	n := t.nodes[path]
+	if n == nil {
+		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, proto.ErrNoNode)
+	}
+	if err := checkACL(c, n.acl, proto.PermAdmin); err != nil {
+		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
+	}
+	if err := checkVersion(n.aversion, version); err != nil {
+		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
+	}
+	n = t.own(path, n)
+	n.acl = fixed
+	n.aversion++
+	return n.stat(), nil
+}
+
+// CloseSession deletes the session's ephemerals in sorted path order, all
+// under tx's zxid, with the usual delete events.
+func (t *Tree) CloseSession(tx Txn, session int64) {
+	for _, p := range sortedKeys(t.ephemerals[session]) {
+		if n := t.nodes[p]; n != nil {
+			t.unlink(tx, p, n)
+		}
+	}
+}
+
+// DeleteContainer reaps a container or TTL node (op 20). Beyond ZooKeeper's
+// checks (path -8, node -101, children -111, normal ephemeral -103) it
+// re-checks at tx.Time that the node is still reapable, since the scan that
+// proposed it may be stale: a container must have had a child, a TTL node
+// must be past its ttl; otherwise, and for any other kind of node, it
+// returns ErrBadVersion and changes nothing.
+func (t *Tree) DeleteContainer(tx Txn, path string) error {
+	_, _, ok := splitParent(path)
+	if !ok || isSystemPath(path) {
+		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrBadArguments)
+	}
+	n := t.nodes[path]
+	if n == nil {
+		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNoNode)
+	}
+	if len(n.children) > 0 {
+		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNotEmpty)
+	}
+	if !reapable(n, tx.Time) {
+		return fmt.Errorf("deleteContainer %q: not an expired container or TTL node: %w", path, proto.ErrBadVersion)
+	}
+	t.unlink(tx, path, n)
+	return nil
+}

@@ -17,11 +17,10 @@ import (
 	"github.com/herd-io/herd/internal/zkpeer"
 )
 
-// shellTarget is the server both shells talk to. It is Apache ZooKeeper until
-// herd's server is wired in; point it at herd (e.g. a herd Target) to run the
-// interop comparison against herd.
+// shellTarget is the server both shells talk to: herd, as issue #4 asks
+// (zkCli.sh and herd shell must print the same against herd).
 var shellTarget = func(t testing.TB) string {
-	return zookeeperTarget(t, TargetOptions{}).Addr
+	return herdTarget(t, TargetOptions{}).Addr
 }
 
 // shellSessions are typed into both shells; outputs must match after

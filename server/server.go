@@ -224,7 +224,8 @@ func (s *Server) sessionClosed(id int64) {
 func (s *Server) newSessionID() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := (time.Now().UnixMilli()<<24)>>8 | int64(s.cfg.ServerID&0xff)<<56
+	// A logical shift, as Java's >>>: the top byte is left for the server id.
+	id := int64(uint64(time.Now().UnixMilli())<<24>>8) | int64(s.cfg.ServerID&0xff)<<56
 	if id <= s.lastSID {
 		id = s.lastSID + 1
 	}

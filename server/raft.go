@@ -130,6 +130,6 @@ func (w zapWriter) Write(p []byte) (int, error) {
 	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == '\r') {
 		msg = msg[:len(msg)-1]
 	}
-	w.l.Warn(msg)
+	w.l.Info(msg)
 	return len(p), nil
 }

@@ -141,5 +141,5 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 	return zap.New(core), nil
 }
 
-func version() string { return fourlw.Version + "-" + fourlw.BuildID + " (herd)" }
+func version() string { return fourlw.Version + "-" + fourlw.BuildID }
 

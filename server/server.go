@@ -47,13 +47,18 @@ type Server struct {
 	started time.Time
 	stats   serverStats
 
+	// mu guards the connection tables. Lock order: the FSM's lock may be held
+	// when mu is taken (its hooks run under it), so never call into the FSM
+	// while holding mu.
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	bySession map[int64]*conn
 	perIP     map[string]int
 	closed    bool
-	lastSID   int64
+
+	sidMu   sync.Mutex
+	lastSID int64
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -222,8 +227,9 @@ func (s *Server) sessionClosed(id int64) {
 // newSessionID picks an id as ZooKeeper does — time in the middle bits, the
 // server id in the top byte — and above every id handed out before.
 func (s *Server) newSessionID() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// Not s.mu: FSM hooks take s.mu under the FSM lock, and this reads the FSM.
+	s.sidMu.Lock()
+	defer s.sidMu.Unlock()
 	// A logical shift, as Java's >>>: the top byte is left for the server id.
 	id := int64(uint64(time.Now().UnixMilli())<<24>>8) | int64(s.cfg.ServerID&0xff)<<56
 	if id <= s.lastSID {

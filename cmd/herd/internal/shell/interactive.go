@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/chzyer/readline"
 )
@@ -25,9 +26,49 @@ func interactive(ctx context.Context, sh *Shell, cfg *config) int {
 		Stderr:            cfg.stderr,
 		HistorySearchFold: true,
 	}
+	// readline's defaults act on file descriptors 0 and 1 whatever Stdin and
+	// Stdout are, and watch SIGWINCH from a goroutine that never ends; work on
+	// the terminal we were given instead.
 	if f, ok := cfg.stdin.(*os.File); ok {
-		fd := int(f.Fd())
-		rc.FuncIsTerminal = func() bool { return readline.IsTerminal(fd) }
+		rc.FuncIsTerminal = func() bool { return isTerminal(f) }
+		var (
+			rawMu sync.Mutex // Close may restore the tty from another goroutine
+			saved *readline.State
+		)
+		rc.FuncMakeRaw = func() (err error) {
+			rawMu.Lock()
+			defer rawMu.Unlock()
+			withFd(f, func(fd int) { saved, err = readline.MakeRaw(fd) })
+			return err
+		}
+		rc.FuncExitRaw = func() (err error) {
+			rawMu.Lock()
+			defer rawMu.Unlock()
+			if saved != nil {
+				withFd(f, func(fd int) { err = readline.Restore(fd, saved) })
+			}
+			return err
+		}
+		size := f
+		if out, ok := cfg.stdout.(*os.File); ok && isTerminal(out) {
+			size = out
+		}
+		rc.FuncGetWidth = func() int {
+			width := -1
+			withFd(size, func(fd int) {
+				if w, _, err := readline.GetSize(fd); err == nil {
+					width = w
+				}
+			})
+			return width
+		}
+		var stopResize func()
+		rc.FuncOnWidthChanged = func(redraw func()) { stopResize = onResize(redraw) }
+		defer func() {
+			if stopResize != nil {
+				stopResize()
+			}
+		}()
 	}
 	if cfg.rlConfig != nil {
 		cfg.rlConfig(rc)
@@ -60,5 +101,20 @@ func interactive(ctx context.Context, sh *Shell, cfg *config) int {
 		if errors.Is(sh.Execute(ctx, line), errQuit) {
 			return exitOK
 		}
+	}
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	is := false
+	withFd(f, func(fd int) { is = readline.IsTerminal(fd) })
+	return is
+}
+
+// withFd runs op on f's file descriptor. Unlike f.Fd it leaves f in
+// non-blocking mode, so closing f still interrupts a pending Read.
+func withFd(f *os.File, op func(fd int)) {
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { op(int(fd)) })
 	}
 }

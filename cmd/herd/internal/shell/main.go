@@ -49,7 +49,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return exitBadArgs
 	}
 	cfg.dial, cfg.stdin, cfg.stdout, cfg.stderr = DialWire, stdin, stdout, stderr
-	if f, ok := stdin.(*os.File); ok && cfg.command == "" && readline.IsTerminal(int(f.Fd())) {
+	if f, ok := stdin.(*os.File); ok && cfg.command == "" && isTerminal(f) {
 		cfg.terminal = true
 	}
 	return run(ctx, cfg)

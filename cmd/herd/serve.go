@@ -142,4 +142,3 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 }
 
 func version() string { return fourlw.Version + "-" + fourlw.BuildID }
-

@@ -70,7 +70,8 @@ func TestDecoderPrimitives(t *testing.T) {
 	if v := d.Int64(); v != 1 {
 		t.Errorf("Int64 = %d", v)
 	}
-	if !d.Bool() || !d.Bool() || d.Bool() {
+	b1, b2, b3 := d.Bool(), d.Bool(), d.Bool()
+	if !b1 || !b2 || b3 {
 		t.Error("Bool: want true, true (non-zero), false")
 	}
 	if v := d.Buffer(); v != nil {
@@ -79,7 +80,7 @@ func TestDecoderPrimitives(t *testing.T) {
 	if v := d.Buffer(); v == nil || len(v) != 0 {
 		t.Errorf("empty Buffer = %#v, want non-nil empty", v)
 	}
-	if d.String() != "" || d.String() != "" {
+	if s1, s2 := d.String(), d.String(); s1 != "" || s2 != "" {
 		t.Error("null and empty String must be \"\"")
 	}
 	if v := d.Strings(); v != nil {

@@ -126,10 +126,8 @@ func TestDeletePzxidOnlyForward(t *testing.T) {
 func TestSequenceSuffix(t *testing.T) {
 	tr, ck := New(), &clock{}
 	mustCreate(t, tr, ck, anyone, "/q", 0)
-	var got []string
 	for _, p := range []string{"/q/n-", "/q/", "/q/x"} {
 		mustCreate(t, tr, ck, anyone, p, proto.ModePersistentSequential)
-		got = append(got, p)
 	}
 	mustCreate(t, tr, ck, anyone, "/q/plain", 0) // plain creates count too
 	p := mustCreate(t, tr, ck, anyone, "/q/e-", proto.ModeEphemeralSequential)

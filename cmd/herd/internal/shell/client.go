@@ -94,4 +94,6 @@ type DialOptions struct {
 const defaultConnectTimeout = 10 * time.Second
 
 // ErrNotConnected is returned for commands issued while no session is open.
+//
+//lint:ignore ST1005 zkCli prints this text as is, capital included.
 var ErrNotConnected = errors.New("Not connected")

@@ -41,7 +41,6 @@ func againstServers(t *testing.T, fresh bool, check func(t *testing.T, addr stri
 	})
 }
 
-
 // normalise hides the values that differ between runs: zxids and times.
 func normalise(s string) string {
 	s = zxidRe.ReplaceAllString(s, "$1 = 0x?")

@@ -13,6 +13,7 @@ var (
 	// errBadACL marks an ACL string zkCli's AclParser would reject.
 	errBadACL = errors.New("bad acl")
 	// errUnknownCommand marks a command name the shell does not know.
+	//lint:ignore ST1005 zkCli prints this text as is, capital included.
 	errUnknownCommand = errors.New("Command not found")
 	// errQuit is returned by quit to end the session loop.
 	errQuit = errors.New("quit")

@@ -1,0 +1,169 @@
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
+)
+
+// DeleteOption configures Delete.
+type DeleteOption func(*deleteConfig)
+
+type deleteConfig struct {
+	version    int32
+	guaranteed bool
+	recursive  bool
+	quietly    bool
+}
+
+// WithVersion deletes only if the node's version matches (default -1: any).
+func WithVersion(v int32) DeleteOption { return func(c *deleteConfig) { c.version = v } }
+
+// Guaranteed keeps retrying the delete in the background, until it succeeds
+// or the client closes, if it fails with a retryable error or ctx ends
+// (Curator's guaranteed()). Delete still returns that error. Recipes use it to
+// release their nodes.
+func Guaranteed() DeleteOption { return func(c *deleteConfig) { c.guaranteed = true } }
+
+// Recursive deletes the node's descendants first (deletingChildrenIfNeeded).
+func Recursive() DeleteOption { return func(c *deleteConfig) { c.recursive = true } }
+
+// Quietly treats a missing node as success.
+func Quietly() DeleteOption { return func(c *deleteConfig) { c.quietly = true } }
+
+// Delete deletes the node at p. A retry after connection loss that finds the
+// node gone reports success, since the earlier attempt may have deleted it.
+func (c *Client) Delete(ctx context.Context, p string, opts ...DeleteOption) error {
+	cfg := deleteConfig{version: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := validatePath(p); err != nil {
+		return err
+	}
+	sp := fix(c.ns, p)
+	err := c.retry(ctx, "delete", func(ctx context.Context, conn *zk.Conn, attempt int) error {
+		err := c.core.deleteOnce(ctx, conn, sp, cfg.version, cfg.recursive)
+		if isNoNode(err) && (cfg.quietly || attempt > 0) {
+			return nil
+		}
+		return err
+	})
+	if err != nil && cfg.guaranteed && (IsRetryable(err) || ctx.Err() != nil) {
+		c.core.deleteInBackgroundVersion(sp, cfg.version, cfg.recursive)
+	}
+	if err != nil {
+		return fmt.Errorf("framework: delete %s: %w", p, err)
+	}
+	return nil
+}
+
+func isNoNode(err error) bool { return errors.Is(err, zk.ErrNoNode) }
+
+// deleteOnce deletes server path sp, children first when recursive.
+func (cr *core) deleteOnce(ctx context.Context, conn *zk.Conn, sp string, version int32, recursive bool) error {
+	if recursive {
+		kids, err := call(ctx, cr, func() ([]string, error) {
+			kids, _, err := conn.Children(sp)
+			return kids, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			if err := cr.deleteOnce(ctx, conn, JoinPath(sp, k), -1, true); err != nil && !isNoNode(err) {
+				return err
+			}
+		}
+	}
+	_, err := call(ctx, cr, func() (struct{}, error) { return struct{}{}, conn.Delete(sp, version) })
+	if recursive && errors.Is(err, zk.ErrNotEmpty) {
+		// A child appeared meanwhile: go again.
+		return cr.deleteOnce(ctx, conn, sp, version, recursive)
+	}
+	return err
+}
+
+// deleteInBackground is a guaranteed delete of server path sp, any version.
+func (cr *core) deleteInBackground(sp string) { cr.deleteInBackgroundVersion(sp, -1, false) }
+
+// deleteInBackgroundVersion retries deleting sp until it is gone, a
+// non-retryable error occurs, or the client closes.
+func (cr *core) deleteInBackgroundVersion(sp string, version int32, recursive bool) {
+	cr.spawn(func() {
+		cr.untilDone("guaranteed delete", sp, func(ctx context.Context, conn *zk.Conn) error {
+			err := cr.deleteOnce(ctx, conn, sp, version, recursive)
+			if isNoNode(err) {
+				return nil
+			}
+			return err
+		})
+	})
+}
+
+// findAndDeleteInBackground deletes every child of parent whose name starts
+// with prefix: what a protected create left behind when it gave up.
+func (cr *core) findAndDeleteInBackground(parent, prefix string) {
+	cr.spawn(func() {
+		cr.untilDone("find and delete protected", parent+"/"+prefix, func(ctx context.Context, conn *zk.Conn) error {
+			kids, err := call(ctx, cr, func() ([]string, error) {
+				kids, _, err := conn.Children(parent)
+				return kids, err
+			})
+			if isNoNode(err) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			for _, k := range kids {
+				if strings.HasPrefix(k, prefix) {
+					if err := cr.deleteOnce(ctx, conn, JoinPath(parent, k), -1, false); err != nil && !isNoNode(err) {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// untilDone repeats op, waiting for a connection before each try, while it
+// fails with a retryable error. It stops when the client closes.
+func (cr *core) untilDone(what, path string, op func(context.Context, *zk.Conn) error) {
+	ctx := cr.ctx
+	delay := 10 * time.Millisecond
+	for {
+		if err := cr.waitConnected(ctx); err != nil {
+			return
+		}
+		conn, _, err := cr.current()
+		if err != nil {
+			return
+		}
+		err = op(ctx, conn)
+		if err == nil {
+			cr.log.Debug(what+" done", zap.String("path", path))
+			return
+		}
+		if !IsRetryable(err) {
+			cr.log.Warn(what+" gave up", zap.String("path", path), zap.Error(err))
+			return
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+		if delay < time.Second {
+			delay *= 2
+		}
+	}
+}

@@ -212,6 +212,12 @@ func (c *Conn) send(xid int32, op proto.OpCode, body []byte) (*call, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	c.mu.Lock()
+	if c.closing && op != proto.OpCloseSession {
+		// After Close or Drop, whatever the read loop saw first (often the
+		// server's EOF after closeSession), the caller closed this connection.
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()

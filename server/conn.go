@@ -27,6 +27,13 @@ type treeT = tree.Tree
 // stops reading when it is full, which pushes back on the client.
 const slotQueueLen = 1024
 
+// sessionlessTimeout bounds how long a new connection may take to send its
+// ConnectRequest or four-letter word, as ZooKeeper's
+// zookeeper.nio.sessionlessCnxnTimeout (default 10s): a connection that
+// never completes its handshake is closed instead of holding a goroutine and
+// a descriptor forever.
+var sessionlessTimeout = 10 * time.Second
+
 // conn is one client connection. Three goroutines serve it: the reader decodes
 // requests and starts them (writes go to Raft at once), the responder finishes
 // them strictly in request order (running each read only after every earlier
@@ -41,7 +48,7 @@ type conn struct {
 	// Set by the reader during the handshake and auth; read by the responder
 	// only through values copied into slots.
 	sid            atomic.Int64
-	timeout        time.Duration
+	timeout        atomic.Int64 // negotiated session timeout (ns); read by cons
 	ids            []proto.Id
 	super          bool
 	closingSession atomic.Bool
@@ -60,10 +67,7 @@ type conn struct {
 	lastCxid    atomic.Int64
 	lastZxid    atomic.Int64
 	lastResp    atomic.Int64 // unix ms
-	latMin      atomic.Int64
-	latMax      atomic.Int64
-	latSum      atomic.Int64
-	latN        atomic.Int64
+	latency     latencies
 }
 
 // slot is one request waiting for its turn to answer.
@@ -117,6 +121,7 @@ func (c *conn) serve() {
 	defer c.srv.watches.RemoveWatcher(c)
 	defer c.closeAsync()
 
+	_ = c.nc.SetReadDeadline(time.Now().Add(sessionlessTimeout))
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var first [4]byte
 	if _, err := io.ReadFull(br, first[:]); err != nil {
@@ -138,6 +143,8 @@ func (c *conn) serve() {
 		c.out.waitFlushed(c.nc, c.closed)
 		return
 	}
+	// From here the session's own timeout governs.
+	_ = c.nc.SetReadDeadline(time.Time{})
 
 	responded, written := make(chan struct{}), make(chan struct{})
 	go func() { defer close(responded); c.respond() }()
@@ -327,18 +334,10 @@ func (s *Server) await(f raft.ApplyFuture) (*fsm.Result, error) {
 }
 
 func (c *conn) observe(d time.Duration, zxid int64) {
-	ms := d.Milliseconds()
-	c.latSum.Add(ms)
-	c.latN.Add(1)
-	if ms > c.latMax.Load() {
-		c.latMax.Store(ms)
-	}
-	if m := c.latMin.Load(); m == 0 || ms < m {
-		c.latMin.Store(ms)
-	}
+	c.latency.observe(d)
 	c.lastZxid.Store(zxid)
 	c.lastResp.Store(time.Now().UnixMilli())
-	c.srv.stats.observe(d)
+	c.srv.stats.latency.observe(d)
 }
 
 // Notify implements watch.Watcher: the event joins the outbound stream now, so
@@ -424,7 +423,7 @@ func (c *conn) handshake(body []byte) bool {
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), ss.ID, ss.Passwd
 	}
 	c.sid.Store(resp.SessionID)
-	c.timeout = timeout
+	c.timeout.Store(int64(timeout))
 	if old := c.srv.bind(resp.SessionID, c); old != nil {
 		old.closeAsync()
 	}
@@ -449,40 +448,43 @@ func (c *conn) auth(s *slot, body []byte) (*slot, bool) {
 	d := proto.NewDecoder(body, c.srv.cfg.MaxBuffer)
 	p.Decode(d)
 	fail := func() (*slot, bool) {
+		c.srv.stats.authFailed.Add(1)
 		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Err: proto.ErrAuthFailed}
 		s.closeAfter = true
 		return s, true
+	}
+	if d.Err() == nil && p.Scheme == "ip" {
+		// IPAuthenticationProvider succeeds by adding the connection's own
+		// ip id, which every connection already has.
+		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: 0, Err: proto.ErrOK}
+		return s, false
 	}
 	if d.Err() != nil || p.Scheme != "digest" {
 		c.log.Info("auth failed", zap.String("scheme", p.Scheme))
 		return fail()
 	}
-	cred := string(p.Auth)
-	if !validDigestCredential(cred) {
-		return fail()
-	}
-	id := proto.Id{Scheme: "digest", ID: tree.DigestID(cred)}
-	if c.srv.cfg.SuperDigest != "" && id.ID == c.srv.cfg.SuperDigest {
-		c.super = true
-	}
+	// Like DigestAuthenticationProvider.handleAuthentication, any credential
+	// is accepted (one without a ':' is all user name) and yields its digest id.
+	id := proto.Id{Scheme: "digest", ID: tree.DigestID(string(p.Auth))}
 	// Copy so slots already queued keep the identities they were sent with.
-	ids := make([]proto.Id, 0, len(c.ids)+1)
+	ids := make([]proto.Id, 0, len(c.ids)+2)
 	ids = append(ids, c.ids...)
+	if c.srv.cfg.SuperDigest != "" && id.ID == c.srv.cfg.SuperDigest {
+		// As in DigestAuthenticationProvider, the super user also gets the
+		// provider-less "super" id (whoAmI shows it with user "").
+		c.super = true
+		if superID := (proto.Id{Scheme: "super"}); !containsID(ids, superID) {
+			ids = append(ids, superID)
+		}
+	}
 	if !containsID(ids, id) {
 		ids = append(ids, id)
 	}
-	c.ids = ids
+	// ZooKeeper keeps these in a HashSet; its iteration order is visible in
+	// whoAmI and in how the auth ACL scheme expands.
+	c.ids = javaSetOrder(ids)
 	s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: 0, Err: proto.ErrOK}
 	return s, false
-}
-
-func validDigestCredential(cred string) bool {
-	for i := 0; i < len(cred); i++ {
-		if cred[i] == ':' {
-			return true
-		}
-	}
-	return false
 }
 
 func containsID(ids []proto.Id, id proto.Id) bool {

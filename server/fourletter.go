@@ -2,9 +2,13 @@ package server
 
 import (
 	"bufio"
+	"encoding/binary"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/herd-io/herd/server/fourlw"
@@ -15,14 +19,19 @@ import (
 
 // fourLetter answers a four-letter word; serve closes the connection after.
 func (c *conn) fourLetter(cmd string, br *bufio.Reader) {
+	var mask [8]byte
 	if cmd == "stmk" {
 		// stmk carries an 8-byte trace mask; herd has no tracing to set.
-		var mask [8]byte
 		if _, err := io.ReadFull(br, mask[:]); err != nil {
 			return
 		}
 	}
-	out := fourlw.Run(cmd, fourlw.ParseWhitelist(c.srv.cfg.FourLetterWords), fourLetterSource{c.srv, c})
+	wl := fourlw.ParseWhitelist(c.srv.cfg.FourLetterWords)
+	out := fourlw.Run(cmd, wl, fourLetterSource{c.srv, c})
+	if cmd == "stmk" && wl.Allows(cmd) {
+		// SetTraceMaskCommand answers with the mask it was given, as a long.
+		out = strconv.FormatInt(int64(binary.BigEndian.Uint64(mask[:])), 10)
+	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = io.WriteString(c.nc, out)
 }
@@ -44,12 +53,9 @@ func (f fourLetterSource) Server() fourlw.ServerStats {
 		Uptime:          time.Since(s.started),
 		WatchCount:      int64(s.watches.Count()),
 		GlobalSessions:  int64(len(s.fsm.Sessions())),
+		AuthFailedCount: s.stats.authFailed.Load(),
 	}
-	st.LatencyMin = time.Duration(s.stats.latMin.Load()) * time.Millisecond
-	st.LatencyMax = time.Duration(s.stats.latMax.Load()) * time.Millisecond
-	if n := s.stats.latN.Load(); n > 0 {
-		st.LatencyAvg = time.Duration(s.stats.latSum.Load()) * time.Millisecond / time.Duration(n)
-	}
+	st.LatencyMin, st.LatencyAvg, st.LatencyMax = s.stats.latency.get()
 	s.mu.Lock()
 	st.Connections = int64(len(s.conns))
 	for c := range s.conns {
@@ -62,7 +68,30 @@ func (f fourLetterSource) Server() fourlw.ServerStats {
 		st.ApproximateDataSize = t.ApproximateDataSize()
 	})
 	st.OpenFileDescriptors, st.MaxFileDescriptors = fourlw.ProcessFileDescriptors()
+	st.DataDirSize, st.LogDirSize = s.diskUsage()
 	return st
+}
+
+// diskUsage returns the bytes of the snapshots (ZooKeeper's dataDir) and of
+// the Raft log (its dataLogDir), for dirs and conf.
+func (s *Server) diskUsage() (snapshots, log int64) {
+	return dirSize(filepath.Join(s.cfg.DataDir, "raft", "snapshots")),
+		dirSize(filepath.Join(s.cfg.DataLogDir, "raft", "wal"))
+}
+
+// dirSize sums the sizes of the regular files below dir; what cannot be read
+// counts as 0.
+func dirSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, ierr := d.Info(); ierr == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 func (f fourLetterSource) Conns() []fourlw.ConnStats {
@@ -86,19 +115,15 @@ func (c *conn) stats() fourlw.ConnStats {
 		Sent:        c.sent.Load(),
 		SessionID:   c.session(),
 		Established: c.established,
-		Timeout:     c.timeout,
+		Timeout:     time.Duration(c.timeout.Load()),
 		LastCxid:    c.lastCxid.Load(),
 		LastZxid:    c.lastZxid.Load(),
-		MinLatency:  time.Duration(c.latMin.Load()) * time.Millisecond,
-		MaxLatency:  time.Duration(c.latMax.Load()) * time.Millisecond,
 	}
 	cs.LastOp = proto.OpCode(c.lastOp.Load())
 	if ms := c.lastResp.Load(); ms > 0 {
 		cs.LastResponse = time.UnixMilli(ms)
 	}
-	if n := c.latN.Load(); n > 0 {
-		cs.AvgLatency = time.Duration(c.latSum.Load()) * time.Millisecond / time.Duration(n)
-	}
+	cs.MinLatency, cs.AvgLatency, cs.MaxLatency = c.latency.get()
 	if ta, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
 		cs.Remote = ta.AddrPort()
 	} else {
@@ -117,7 +142,8 @@ func (f fourLetterSource) Conf() []fourlw.KV {
 	if ta, ok := f.self.nc.LocalAddr().(*net.TCPAddr); ok {
 		zc.ClientPort = ta.Port
 	}
-	return fourlw.ConfFromConfig(zc, 0, 0)
+	snaps, log := f.srv.diskUsage()
+	return fourlw.ConfFromConfig(zc, snaps, log)
 }
 
 func (f fourLetterSource) Env() []fourlw.KV { return fourlw.Environment() }
@@ -148,13 +174,34 @@ func (f fourLetterSource) Sessions() []fourlw.SessionInfo {
 	f.srv.fsm.Read(func(t *tree.Tree) { eph = t.SessionsWithEphemerals() })
 	var out []fourlw.SessionInfo
 	for _, s := range f.srv.fsm.Sessions() {
+		// dump groups sessions by their expiry bucket.
+		expires, _ := f.srv.tracker.Deadline(s.ID)
 		out = append(out, fourlw.SessionInfo{
 			ID:         s.ID,
 			Timeout:    time.Duration(s.Timeout) * time.Millisecond,
 			Ephemerals: eph[s.ID],
+			Expires:    expires,
 		})
 	}
 	return out
 }
 
 func (f fourLetterSource) ReadOnly() bool { return false }
+
+// ResetConnStats implements fourlw.Resetter (crst).
+func (f fourLetterSource) ResetConnStats() {
+	f.srv.mu.Lock()
+	defer f.srv.mu.Unlock()
+	for c := range f.srv.conns {
+		c.received.Store(0)
+		c.sent.Store(0)
+		c.latency.reset()
+	}
+}
+
+// ResetServerStats implements fourlw.Resetter (srst).
+func (f fourLetterSource) ResetServerStats() {
+	f.srv.stats.received.Store(0)
+	f.srv.stats.sent.Store(0)
+	f.srv.stats.latency.reset()
+}

@@ -348,26 +348,8 @@ func (s *Server) LastZxid() int64 { return s.fsm.LastZxid() }
 
 type serverStats struct {
 	received, sent atomic.Int64
-	latMin, latMax atomic.Int64 // ms
-	latSum, latN   atomic.Int64
-}
-
-func (st *serverStats) observe(d time.Duration) {
-	ms := d.Milliseconds()
-	st.latSum.Add(ms)
-	st.latN.Add(1)
-	for {
-		cur := st.latMax.Load()
-		if ms <= cur || st.latMax.CompareAndSwap(cur, ms) {
-			break
-		}
-	}
-	for {
-		cur := st.latMin.Load()
-		if (cur != 0 && ms >= cur) || st.latMin.CompareAndSwap(cur, max(ms, 0)) {
-			break
-		}
-	}
+	authFailed     atomic.Int64 // rejected auth packets (mntr zk_auth_failed_count)
+	latency        latencies
 }
 
 func remoteIP(a net.Addr) string {

@@ -97,6 +97,11 @@ func readSnapshot(r io.Reader, extended bool) (int64, map[int64]*Session, *tree.
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("%w: tree: %w", ErrBadSnapshot, err)
 	}
+	// The tree reads exactly its own bytes from br: anything after it means
+	// the snapshot is not what we wrote.
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		return 0, nil, nil, fmt.Errorf("%w: data after the tree", ErrBadSnapshot)
+	}
 	t.SetOptions(tree.Options{ExtendedTypes: extended})
 	return hdr.Zxid, sessions, t, nil
 }

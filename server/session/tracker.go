@@ -116,6 +116,17 @@ func (t *Tracker) Reset(sessions map[int64]time.Duration, now time.Time) {
 	}
 }
 
+// Deadline returns id's current deadline (a tick boundary), if id is tracked.
+func (t *Tracker) Deadline(id int64) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.sessions[id]
+	if !ok {
+		return time.Time{}, false
+	}
+	return e.deadline, true
+}
+
 // Len returns the number of tracked sessions.
 func (t *Tracker) Len() int {
 	t.mu.Lock()

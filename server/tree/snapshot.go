@@ -242,15 +242,18 @@ func (d *decoder) tree() (*Tree, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
-	t := newEmpty(int(min(count, 1<<24)))
-	block := make([]node, min(count, 1<<24))
+	// count is not trusted until that many nodes have been read: a corrupt
+	// one must not make a few bytes of input allocate gigabytes. Nodes are
+	// allocated in blocks as they arrive.
+	const block = 4096
+	t := newEmpty(int(min(count, 1<<16)))
+	var nodes []node
 	for i := uint64(0); i < count && d.err == nil; i++ {
-		var n *node
-		if i < uint64(len(block)) {
-			n = &block[i]
-		} else {
-			n = new(node)
+		if len(nodes) == 0 {
+			nodes = make([]node, min(count-i, block))
 		}
+		n := &nodes[0]
+		nodes = nodes[1:]
 		d.node(t, n, acls)
 	}
 	if d.err != nil {

@@ -109,8 +109,8 @@ func New(cfg Config) (*Server, error) {
 	// Sessions recovered from the log get a full timeout to come back.
 	s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
 	s.wg.Add(2)
-	go s.expireLoop()
-	go s.reapLoop()
+	go s.every(cfg.TickTime, s.expire)
+	go s.every(cfg.ContainerCheckInterval, s.reap)
 	s.log.Info("herd server ready", zap.String("dataDir", cfg.DataDir),
 		zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
 	return s, nil
@@ -251,42 +251,33 @@ func newPassword() []byte {
 	return p
 }
 
-// expireLoop closes sessions whose clients went silent for their timeout.
-func (s *Server) expireLoop() {
+// every runs fn at each interval until the server shuts down.
+func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.TickTime)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.done:
 			return
 		case now := <-t.C:
-			for _, id := range s.tracker.Expired(now) {
-				s.log.Info("session expired", zap.String("session", fmt.Sprintf("0x%x", id)))
-				e := fsm.Entry{Type: fsm.EntryCloseSession, Time: now.UnixMilli(), Session: id}
-				if _, err := s.propose(&e); err != nil {
-					s.log.Warn("could not close expired session", zap.Error(err))
-				}
-			}
+			fn(now)
 		}
 	}
 }
 
-// reapLoop deletes empty containers and expired TTL nodes.
-func (s *Server) reapLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.ContainerCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.done:
-			return
-		case now := <-t.C:
-			s.reap(now)
+// expire closes sessions whose clients went silent for their timeout.
+func (s *Server) expire(now time.Time) {
+	for _, id := range s.tracker.Expired(now) {
+		s.log.Info("session expired", zap.String("session", fmt.Sprintf("0x%x", id)))
+		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: now.UnixMilli(), Session: id}
+		if _, err := s.propose(&e); err != nil {
+			s.log.Warn("could not close expired session", zap.Error(err))
 		}
 	}
 }
 
+// reap deletes empty containers and expired TTL nodes.
 func (s *Server) reap(now time.Time) {
 	var paths []string
 	s.fsm.Read(func(t *treeT) { paths = t.ExpiredNodes(now.UnixMilli()) })

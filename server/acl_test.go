@@ -96,6 +96,11 @@ func TestAuthFailureClosesConnection(t *testing.T) {
 		}
 		waitClosed(t, c)
 	}
+	// A malformed auth packet is dropped with the connection, no reply.
+	bad := dial(t, s.Addr, wireclient.Options{})
+	if hdr, _, err := bad.DoRaw(testCtx(t), proto.OpAuth, []byte{0, 0, 0, 0, 0, 0, 0, 9, 'd'}); !errors.Is(err, wireclient.ErrConnectionLoss) {
+		t.Fatalf("truncated auth packet: %+v %v", hdr, err)
+	}
 	// The ip and digest providers accept anything: ip adds the connection's
 	// own address, digest hashes whatever it gets (no ':' is all user name).
 	c0 := dial(t, s.Addr, wireclient.Options{})

@@ -453,13 +453,19 @@ func (c *conn) auth(s *slot, body []byte) (*slot, bool) {
 		s.closeAfter = true
 		return s, true
 	}
-	if d.Err() == nil && p.Scheme == "ip" {
+	if d.Err() != nil {
+		// ZooKeeper cannot deserialise the packet and drops the connection
+		// without a reply.
+		c.log.Debug("malformed auth packet", zap.Error(d.Err()))
+		return nil, true
+	}
+	if p.Scheme == "ip" {
 		// IPAuthenticationProvider succeeds by adding the connection's own
 		// ip id, which every connection already has.
 		s.reply = &proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: 0, Err: proto.ErrOK}
 		return s, false
 	}
-	if d.Err() != nil || p.Scheme != "digest" {
+	if p.Scheme != "digest" {
 		c.log.Info("auth failed", zap.String("scheme", p.Scheme))
 		return fail()
 	}

@@ -61,10 +61,7 @@ var badInputCases = []badInputCase{
 	{"unknown opcode after connect", func(ctx context.Context, t *testing.T, addr string) {
 		c := dialTCP(ctx, t, addr)
 		handshake(ctx, t, c)
-		var e enc
-		e.i32(1)
-		e.i32(999)
-		writeRaw(t, c, framed(e.b))
+		writeRaw(t, c, packet(1, 999, nil))
 		f := expectReply(ctx, t, c)
 		if f.xid != 1 || f.err != int32(proto.ErrUnimplemented) {
 			t.Fatalf("unknown opcode: reply xid=%d err=%d, want xid=1 err=%d", f.xid, f.err, proto.ErrUnimplemented)
@@ -75,14 +72,7 @@ var badInputCases = []badInputCase{
 		c := dialTCP(ctx, t, addr)
 		handshake(ctx, t, c)
 		for i, p := range []string{"no-slash", "", "//", "/.", "/badinput/.", "/badinput/..", "/nul\x00x", "/ctl\x01"} {
-			var e enc
-			e.i32(int32(i + 1))
-			e.i32(int32(proto.OpCreate))
-			e.str(p)
-			e.buf(nil)
-			e.acls(proto.OpenACLUnsafe)
-			e.i32(0)
-			writeRaw(t, c, framed(e.b))
+			writeRaw(t, c, packet(int32(i+1), proto.OpCreate, &proto.CreateRequest{Path: p, ACL: proto.OpenACLUnsafe}))
 			f := expectReply(ctx, t, c)
 			if f.err != int32(proto.ErrBadArguments) || len(f.body) != 0 {
 				t.Fatalf("create %q: err=%d body=%d bytes, want err=%d and no body", p, f.err, len(f.body), proto.ErrBadArguments)
@@ -94,12 +84,10 @@ var badInputCases = []badInputCase{
 		c := dialTCP(ctx, t, addr)
 		handshake(ctx, t, c)
 		// getData whose path claims 1000 bytes but carries 2.
-		var e enc
-		e.i32(1)
-		e.i32(int32(proto.OpGetData))
-		e.i32(1000)
-		e.b = append(e.b, '/', 'x')
-		writeRaw(t, c, framed(e.b))
+		var e proto.Encoder
+		(&proto.RequestHeader{Xid: 1, Op: proto.OpGetData}).Encode(&e)
+		e.Int32(1000)
+		writeRaw(t, c, proto.AppendFrame(nil, append(e.Bytes(), '/', 'x')))
 		if f := expectReply(ctx, t, c); f.xid != 1 || f.err != int32(proto.ErrMarshallingError) || len(f.body) != 0 {
 			t.Fatalf("undecodable body: xid=%d err=%d body=%d bytes, want xid=1 err=%d", f.xid, f.err, len(f.body), proto.ErrMarshallingError)
 		}
@@ -109,12 +97,7 @@ var badInputCases = []badInputCase{
 		c := dialTCP(ctx, t, addr)
 		// An exists request as the first packet: it is parsed as a ConnectRequest
 		// and rejected without any reply.
-		var e enc
-		e.i32(1)
-		e.i32(int32(proto.OpExists))
-		e.str("/zookeeper")
-		e.boolean(false)
-		writeRaw(t, c, framed(e.b))
+		writeRaw(t, c, packet(1, proto.OpExists, &proto.PathWatchRequest{Path: "/zookeeper"}))
 		expectClosedNoReply(ctx, t, c)
 	}},
 }
@@ -169,22 +152,14 @@ func checkStillServing(ctx context.Context, t *testing.T, addr string, keeper *r
 	if _, err := c.Do(ctx, proto.OpCreate, &req, nil); err != nil {
 		t.Fatalf("create %s after bad input: %v", path, err)
 	}
-	var e enc
-	e.str("/badinput")
-	e.boolean(false)
-	if f, err := keeper.do(ctx, proto.OpExists, e.b); err != nil || f.err != 0 {
+	if f, err := keeper.do(ctx, proto.OpExists, encode(&proto.PathWatchRequest{Path: "/badinput"})); err != nil || f.err != 0 {
 		t.Fatalf("keeper session broken after bad input: err=%v code=%d", err, f.err)
 	}
 }
 
 func mustCreate(ctx context.Context, t *testing.T, c *rawClient, path string, data []byte, mode proto.CreateMode) {
 	t.Helper()
-	var e enc
-	e.str(path)
-	e.buf(data)
-	e.acls(proto.OpenACLUnsafe)
-	e.i32(int32(mode))
-	f, err := c.do(ctx, proto.OpCreate, e.b)
+	f, err := c.do(ctx, proto.OpCreate, encode(&proto.CreateRequest{Path: path, Data: data, ACL: proto.OpenACLUnsafe, Flags: mode}))
 	if err != nil || f.err != 0 {
 		t.Fatalf("create %s: err=%v code=%d", path, err, f.err)
 	}
@@ -209,23 +184,23 @@ func writeRaw(t *testing.T, c net.Conn, p []byte) {
 	}
 }
 
-func framed(body []byte) []byte {
-	var e enc
-	e.i32(int32(len(body)))
-	return append(e.b, body...)
+// packet frames a request: its RequestHeader, then body (nil for none).
+func packet(xid int32, op proto.OpCode, body proto.Record) []byte {
+	var e proto.Encoder
+	start := e.StartFrame()
+	(&proto.RequestHeader{Xid: xid, Op: op}).Encode(&e)
+	if body != nil {
+		body.Encode(&e)
+	}
+	e.EndFrame(start)
+	return e.Bytes()
 }
 
 // handshake opens a fresh session on c with a 45-byte ConnectRequest.
 func handshake(ctx context.Context, t *testing.T, c net.Conn) {
 	t.Helper()
-	var e enc
-	e.i32(0)
-	e.i64(0)
-	e.i32(30000)
-	e.i64(0)
-	e.buf(make([]byte, 16))
-	e.boolean(false)
-	writeRaw(t, c, framed(e.b))
+	req := proto.ConnectRequest{TimeOut: 30000, Passwd: make([]byte, 16), HasReadOnly: true}
+	writeRaw(t, c, proto.AppendFrame(nil, encode(&req)))
 	body, err := readFrame(c)
 	if err != nil {
 		t.Fatalf("connect response: %v", err)
@@ -241,12 +216,10 @@ func expectReply(ctx context.Context, t *testing.T, c net.Conn) frame {
 	if err != nil {
 		t.Fatalf("want a reply, got %v", err)
 	}
-	d := dec{b: body}
-	f := frame{xid: d.i32(), zxid: d.i64(), err: d.i32()}
-	if d.err != nil {
-		t.Fatalf("reply header: %v", d.err)
+	f, err := parseReply(body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.body = d.b
 	return f
 }
 
@@ -273,10 +246,7 @@ func expectClosedNoReply(ctx context.Context, t *testing.T, c net.Conn) {
 // expectPing sends a ping and requires its reply: the connection is still served.
 func expectPing(ctx context.Context, t *testing.T, c net.Conn) {
 	t.Helper()
-	var e enc
-	e.i32(proto.XidPing)
-	e.i32(int32(proto.OpPing))
-	writeRaw(t, c, framed(e.b))
+	writeRaw(t, c, packet(proto.XidPing, proto.OpPing, nil))
 	if f := expectReply(ctx, t, c); f.xid != proto.XidPing || f.err != 0 {
 		t.Fatalf("ping: reply xid=%d err=%d, want xid=%d err=0", f.xid, f.err, proto.XidPing)
 	}

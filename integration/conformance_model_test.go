@@ -105,13 +105,13 @@ func (r *runner) reply(f frame, err error, out decoder) result {
 	}
 	text := fmt.Sprintf("err=%d zxid=%s", f.err, r.n.zxid(f.zxid))
 	if f.err == 0 && out != nil {
-		d := dec{b: f.body}
-		text += " " + out(&d, r.n)
-		if d.err != nil {
-			text += " DECODE-ERROR(" + d.err.Error() + ")"
+		d := proto.NewDecoder(f.body, maxFrame)
+		text += " " + out(d, r.n)
+		if err := d.Err(); err != nil {
+			text += " DECODE-ERROR(" + err.Error() + ")"
 		}
-		if len(d.b) > 0 {
-			text += fmt.Sprintf(" trailing=%d", len(d.b))
+		if d.Remaining() > 0 {
+			text += fmt.Sprintf(" trailing=%d", d.Remaining())
 		}
 	} else if len(f.body) > 0 {
 		text += fmt.Sprintf(" body=%d bytes", len(f.body))
@@ -191,10 +191,7 @@ func eventsStep(c int, unordered bool) step {
 		if cl == nil {
 			return result{text: "no connection", code: noCode}
 		}
-		var e enc
-		e.str("/")
-		e.boolean(false)
-		if _, err := cl.do(ctx, proto.OpExists, e.b); err != nil {
+		if _, err := cl.do(ctx, proto.OpExists, encode(&proto.PathWatchRequest{Path: "/"})); err != nil {
 			return result{text: "barrier failed: " + err.Error(), code: noCode}
 		}
 		var list []string
@@ -260,11 +257,7 @@ func authXid(c int, xid int32, scheme, cred string) step {
 		if cl == nil {
 			return result{text: "no connection", code: noCode}
 		}
-		var e enc
-		e.i32(0)
-		e.str(scheme)
-		e.buf([]byte(cred))
-		f, err := cl.doXid(ctx, xid, proto.OpAuth, e.b)
+		f, err := cl.doXid(ctx, xid, proto.OpAuth, encode(&proto.AuthPacket{Scheme: scheme, Auth: []byte(cred)}))
 		res := r.reply(f, err, nil)
 		if err == nil && f.err != 0 {
 			wctx, cancel := context.WithTimeout(ctx, closeWait)
@@ -301,7 +294,7 @@ func setWatches(c int, op proto.OpCode, lists ...[]string) step {
 		if cl == nil {
 			return result{text: "no connection", code: noCode}
 		}
-		f, err := cl.do(ctx, op, setWatchesBody(cl.lastZxid, lists...))
+		f, err := cl.do(ctx, op, setWatchesBody(op, cl.lastZxid, lists...))
 		return r.reply(f, err, nil)
 	}}
 }

@@ -94,23 +94,22 @@ var eventNames = map[proto.EventType]string{
 
 // event prints a notification: type, state, path and the header zxid.
 func (n *normaliser) event(f frame) string {
-	d := dec{b: f.body}
-	typ := proto.EventType(d.i32())
-	state := d.i32()
-	path := d.str()
-	if d.err != nil {
-		return "bad event: " + d.err.Error()
+	var ev proto.WatcherEvent
+	d := proto.NewDecoder(f.body, maxFrame)
+	ev.Decode(d)
+	if err := d.Err(); err != nil {
+		return "bad event: " + err.Error()
 	}
-	name, ok := eventNames[typ]
+	name, ok := eventNames[ev.Type]
 	if !ok {
-		name = fmt.Sprintf("type%d", typ)
+		name = fmt.Sprintf("type%d", ev.Type)
 	}
-	s := fmt.Sprintf("%s %s zxid=%s", name, path, n.zxid(f.zxid))
-	if state != proto.StateSyncConnected {
-		s += fmt.Sprintf(" state=%d", state)
+	s := fmt.Sprintf("%s %s zxid=%s", name, ev.Path, n.zxid(f.zxid))
+	if ev.State != proto.StateSyncConnected {
+		s += fmt.Sprintf(" state=%d", ev.State)
 	}
-	if len(d.b) > 0 {
-		s += fmt.Sprintf(" trailing=%d", len(d.b))
+	if d.Remaining() > 0 {
+		s += fmt.Sprintf(" trailing=%d", d.Remaining())
 	}
 	return s
 }

@@ -25,71 +25,89 @@ func digestID(user, password string) string {
 }
 
 // decoder prints a success body; it must consume the whole body.
-type decoder func(d *dec, n *normaliser) string
+type decoder func(d *proto.Decoder, n *normaliser) string
 
-func req(c int, op proto.OpCode, desc string, body func(e *enc), out decoder) step {
-	var e enc
-	if body != nil {
-		body(&e)
-	}
-	return step{client: c, desc: op.String() + " " + desc, act: requestAct(op, e.b, out)}
+// req is a step sending op with body (nil for none) encoded as its request record.
+func req(c int, op proto.OpCode, desc string, body proto.Record, out decoder) step {
+	return step{client: c, desc: op.String() + " " + desc, act: requestAct(op, encode(body), out)}
 }
 
-func createBody(path string, d []byte, acl []proto.ACL, mode proto.CreateMode) func(e *enc) {
-	return func(e *enc) {
-		e.str(path)
-		e.buf(d)
-		e.acls(acl)
-		e.i32(int32(mode))
-	}
+func createBody(path string, d []byte, acl []proto.ACL, mode proto.CreateMode) *proto.CreateRequest {
+	return &proto.CreateRequest{Path: path, Data: d, ACL: acl, Flags: mode}
 }
 
-func pathWatch(path string, watch bool) func(e *enc) {
-	return func(e *enc) {
-		e.str(path)
-		e.boolean(watch)
-	}
+func pathWatch(path string, watch bool) *proto.PathWatchRequest {
+	return &proto.PathWatchRequest{Path: path, Watch: watch}
 }
 
-func pathOnly(path string) func(e *enc) { return func(e *enc) { e.str(path) } }
+func pathOnly(path string) *proto.PathRequest { return &proto.PathRequest{Path: path} }
 
-func decPath(d *dec, n *normaliser) string { return "path=" + d.str() }
-
-func decPathStat(d *dec, n *normaliser) string {
-	p := d.str()
-	return "path=" + p + " " + n.stat(d.stat())
+func decPath(d *proto.Decoder, n *normaliser) string {
+	var r proto.PathResponse
+	r.Decode(d)
+	return "path=" + r.Path
 }
 
-func decStat(d *dec, n *normaliser) string { return n.stat(d.stat()) }
-
-func decData(d *dec, n *normaliser) string {
-	v := d.buf()
-	return "data=" + data(v) + " " + n.stat(d.stat())
+func decPathStat(d *proto.Decoder, n *normaliser) string {
+	var r proto.Create2Response
+	r.Decode(d)
+	return "path=" + r.Path + " " + n.stat(r.Stat)
 }
 
-func decChildren(d *dec, n *normaliser) string { return "children=" + sortedList(d.strs()) }
-
-func decChildren2(d *dec, n *normaliser) string {
-	ch := d.strs()
-	return "children=" + sortedList(ch) + " " + n.stat(d.stat())
+func decStat(d *proto.Decoder, n *normaliser) string {
+	var r proto.StatResponse
+	r.Decode(d)
+	return n.stat(r.Stat)
 }
 
-func decACL(d *dec, n *normaliser) string {
-	a := d.acls()
-	return "acl=" + acls(a) + " " + n.stat(d.stat())
+func decData(d *proto.Decoder, n *normaliser) string {
+	var r proto.GetDataResponse
+	r.Decode(d)
+	return "data=" + data(r.Data) + " " + n.stat(r.Stat)
 }
 
-func decErrBody(d *dec, n *normaliser) string { return fmt.Sprintf("body.err=%d", d.i32()) }
+func decChildren(d *proto.Decoder, n *normaliser) string {
+	var r proto.GetChildrenResponse
+	r.Decode(d)
+	return "children=" + sortedList(r.Children)
+}
 
-func decCount(d *dec, n *normaliser) string { return fmt.Sprintf("count=%d", d.i32()) }
+func decChildren2(d *proto.Decoder, n *normaliser) string {
+	var r proto.GetChildren2Response
+	r.Decode(d)
+	return "children=" + sortedList(r.Children) + " " + n.stat(r.Stat)
+}
 
-func decEphemerals(d *dec, n *normaliser) string { return "ephemerals=" + sortedList(d.strs()) }
+func decACL(d *proto.Decoder, n *normaliser) string {
+	var r proto.GetACLResponse
+	r.Decode(d)
+	return "acl=" + acls(r.ACL) + " " + n.stat(r.Stat)
+}
 
-func decWhoAmI(d *dec, n *normaliser) string {
-	cnt := d.i32()
-	var ids []string
-	for i := int32(0); i < cnt && d.err == nil; i++ {
-		ids = append(ids, d.str()+":"+d.str())
+func decErrBody(d *proto.Decoder, n *normaliser) string {
+	var r proto.ErrorResponse
+	r.Decode(d)
+	return fmt.Sprintf("body.err=%d", int32(r.Err))
+}
+
+func decCount(d *proto.Decoder, n *normaliser) string {
+	var r proto.CountResponse
+	r.Decode(d)
+	return fmt.Sprintf("count=%d", r.Count)
+}
+
+func decEphemerals(d *proto.Decoder, n *normaliser) string {
+	var r proto.GetEphemeralsResponse
+	r.Decode(d)
+	return "ephemerals=" + sortedList(r.Paths)
+}
+
+func decWhoAmI(d *proto.Decoder, n *normaliser) string {
+	var r proto.WhoAmIResponse
+	r.Decode(d)
+	var ids []string // nil when empty: "nil" for both a null and an empty vector
+	for _, ci := range r.Infos {
+		ids = append(ids, ci.AuthScheme+":"+ci.User)
 	}
 	return "clientInfo=" + sortedList(ids)
 }
@@ -107,17 +125,12 @@ func createContainer(c int, path string, d []byte, mode proto.CreateMode) step {
 }
 
 func createTTL(c int, path string, d []byte, mode proto.CreateMode, ttl int64) step {
-	return req(c, proto.OpCreateTTL, fmt.Sprintf("%q mode=%d ttl=%d", path, mode, ttl), func(e *enc) {
-		createBody(path, d, open, mode)(e)
-		e.i64(ttl)
-	}, decPathStat)
+	return req(c, proto.OpCreateTTL, fmt.Sprintf("%q mode=%d ttl=%d", path, mode, ttl),
+		&proto.CreateTTLRequest{Path: path, Data: d, ACL: open, Flags: mode, TTL: ttl}, decPathStat)
 }
 
 func del(c int, path string, version int32) step {
-	return req(c, proto.OpDelete, fmt.Sprintf("%q v=%d", path, version), func(e *enc) {
-		e.str(path)
-		e.i32(version)
-	}, nil)
+	return req(c, proto.OpDelete, fmt.Sprintf("%q v=%d", path, version), &proto.DeleteRequest{Path: path, Version: version}, nil)
 }
 
 func exists(c int, path string, watch bool) step {
@@ -137,11 +150,8 @@ func getChildren2(c int, path string, watch bool) step {
 }
 
 func setData(c int, path string, d []byte, version int32) step {
-	return req(c, proto.OpSetData, fmt.Sprintf("%q %s v=%d", path, data(d), version), func(e *enc) {
-		e.str(path)
-		e.buf(d)
-		e.i32(version)
-	}, decStat)
+	return req(c, proto.OpSetData, fmt.Sprintf("%q %s v=%d", path, data(d), version),
+		&proto.SetDataRequest{Path: path, Data: d, Version: version}, decStat)
 }
 
 func getACL(c int, path string) step {
@@ -149,11 +159,8 @@ func getACL(c int, path string) step {
 }
 
 func setACL(c int, path string, acl []proto.ACL, version int32) step {
-	return req(c, proto.OpSetACL, fmt.Sprintf("%q %s v=%d", path, acls(acl), version), func(e *enc) {
-		e.str(path)
-		e.acls(acl)
-		e.i32(version)
-	}, decStat)
+	return req(c, proto.OpSetACL, fmt.Sprintf("%q %s v=%d", path, acls(acl), version),
+		&proto.SetACLRequest{Path: path, ACL: acl, Version: version}, decStat)
 }
 
 func syncPath(c int, path string) step {
@@ -161,24 +168,15 @@ func syncPath(c int, path string) step {
 }
 
 func checkWatches(c int, path string, typ proto.WatcherType) step {
-	return req(c, proto.OpCheckWatches, fmt.Sprintf("%q type=%d", path, typ), func(e *enc) {
-		e.str(path)
-		e.i32(int32(typ))
-	}, nil)
+	return req(c, proto.OpCheckWatches, fmt.Sprintf("%q type=%d", path, typ), &proto.WatchesRequest{Path: path, Type: typ}, nil)
 }
 
 func removeWatches(c int, path string, typ proto.WatcherType) step {
-	return req(c, proto.OpRemoveWatches, fmt.Sprintf("%q type=%d", path, typ), func(e *enc) {
-		e.str(path)
-		e.i32(int32(typ))
-	}, nil)
+	return req(c, proto.OpRemoveWatches, fmt.Sprintf("%q type=%d", path, typ), &proto.WatchesRequest{Path: path, Type: typ}, nil)
 }
 
 func addWatch(c int, path string, mode int32) step {
-	return req(c, proto.OpAddWatch, fmt.Sprintf("%q mode=%d", path, mode), func(e *enc) {
-		e.str(path)
-		e.i32(mode)
-	}, decErrBody)
+	return req(c, proto.OpAddWatch, fmt.Sprintf("%q mode=%d", path, mode), &proto.AddWatchRequest{Path: path, Mode: mode}, decErrBody)
 }
 
 func getEphemerals(c int, prefix string) step {
@@ -189,20 +187,16 @@ func getAllChildrenNumber(c int, path string) step {
 	return req(c, proto.OpGetAllChildrenNumber, fmt.Sprintf("%q", path), pathOnly(path), decCount)
 }
 
-// deleteContainer sends op 20, whose body is one buffer holding the path.
+// deleteContainer sends op 20, whose body is one buffer holding the path (a
+// jute buffer and a ustring of the same bytes encode identically).
 func deleteContainer(c int, path string) step {
-	return req(c, proto.OpDeleteContainer, fmt.Sprintf("%q", path), func(e *enc) { e.buf([]byte(path)) }, nil)
+	return req(c, proto.OpDeleteContainer, fmt.Sprintf("%q", path), pathOnly(path), nil)
 }
 
 func whoAmI(c int) step { return req(c, proto.OpWhoAmI, "", nil, decWhoAmI) }
 
 func reconfig(c int) step {
-	return req(c, proto.OpReconfig, "", func(e *enc) {
-		e.str("")
-		e.str("")
-		e.str("")
-		e.i64(-1)
-	}, decData)
+	return req(c, proto.OpReconfig, "", &proto.ReconfigRequest{CurConfigID: -1}, decData)
 }
 
 // rawOp sends an opcode with an arbitrary body (unknown or invalid requests).
@@ -212,65 +206,56 @@ func rawOp(c int, op proto.OpCode, body []byte) step {
 
 // mop is one sub-operation of a multi or multiRead.
 type mop struct {
-	op   proto.OpCode
 	desc string
-	body func(e *enc)
+	op   proto.MultiOp
 }
 
 func mCreate(path string, d []byte, mode proto.CreateMode) mop {
-	return mop{proto.OpCreate, fmt.Sprintf("create %q mode=%d", path, mode), createBody(path, d, open, mode)}
+	return mop{fmt.Sprintf("create %q mode=%d", path, mode),
+		proto.MultiOp{Op: proto.OpCreate, Create: &proto.CreateTTLRequest{Path: path, Data: d, ACL: open, Flags: mode}}}
 }
 
 func mCreate2(path string, d []byte, mode proto.CreateMode) mop {
-	return mop{proto.OpCreate2, fmt.Sprintf("create2 %q mode=%d", path, mode), createBody(path, d, open, mode)}
+	return mop{fmt.Sprintf("create2 %q mode=%d", path, mode),
+		proto.MultiOp{Op: proto.OpCreate2, Create: &proto.CreateTTLRequest{Path: path, Data: d, ACL: open, Flags: mode}}}
 }
 
 func mCreateContainer(path string) mop {
-	return mop{proto.OpCreateContainer, fmt.Sprintf("createContainer %q", path), createBody(path, nil, open, proto.ModeContainer)}
+	return mop{fmt.Sprintf("createContainer %q", path),
+		proto.MultiOp{Op: proto.OpCreateContainer, Create: &proto.CreateTTLRequest{Path: path, ACL: open, Flags: proto.ModeContainer}}}
 }
 
 func mDelete(path string, version int32) mop {
-	return mop{proto.OpDelete, fmt.Sprintf("delete %q v=%d", path, version), func(e *enc) {
-		e.str(path)
-		e.i32(version)
-	}}
+	return mop{fmt.Sprintf("delete %q v=%d", path, version),
+		proto.MultiOp{Op: proto.OpDelete, Delete: &proto.DeleteRequest{Path: path, Version: version}}}
 }
 
 func mSetData(path string, d []byte, version int32) mop {
-	return mop{proto.OpSetData, fmt.Sprintf("setData %q v=%d", path, version), func(e *enc) {
-		e.str(path)
-		e.buf(d)
-		e.i32(version)
-	}}
+	return mop{fmt.Sprintf("setData %q v=%d", path, version),
+		proto.MultiOp{Op: proto.OpSetData, SetData: &proto.SetDataRequest{Path: path, Data: d, Version: version}}}
 }
 
 func mCheck(path string, version int32) mop {
-	return mop{proto.OpCheck, fmt.Sprintf("check %q v=%d", path, version), func(e *enc) {
-		e.str(path)
-		e.i32(version)
-	}}
+	return mop{fmt.Sprintf("check %q v=%d", path, version),
+		proto.MultiOp{Op: proto.OpCheck, Check: &proto.CheckVersionRequest{Path: path, Version: version}}}
 }
 
 func mGetData(path string) mop {
-	return mop{proto.OpGetData, fmt.Sprintf("getData %q", path), pathWatch(path, false)}
+	return mop{fmt.Sprintf("getData %q", path), proto.MultiOp{Op: proto.OpGetData, Read: pathWatch(path, false)}}
 }
 
 func mGetChildren(path string) mop {
-	return mop{proto.OpGetChildren, fmt.Sprintf("getChildren %q", path), pathWatch(path, false)}
+	return mop{fmt.Sprintf("getChildren %q", path), proto.MultiOp{Op: proto.OpGetChildren, Read: pathWatch(path, false)}}
 }
 
-func multiBody(ops []mop) func(e *enc) {
-	return func(e *enc) {
-		for _, o := range ops {
-			e.i32(int32(o.op))
-			e.boolean(false)
-			e.i32(-1)
-			o.body(e)
-		}
-		e.i32(-1)
-		e.boolean(true)
-		e.i32(-1)
+// multiBody is the request of a multi or multiRead. Its encoding does not
+// check the sub-ops, so reads mixed with writes are sent as given.
+func multiBody(ops []mop) *proto.MultiRequest {
+	r := &proto.MultiRequest{Ops: make([]proto.MultiOp, len(ops))}
+	for i, o := range ops {
+		r.Ops[i] = o.op
 	}
+	return r
 }
 
 func multiDesc(ops []mop) string {
@@ -290,12 +275,15 @@ func multiRead(c int, ops ...mop) step {
 }
 
 // decMulti prints every per-op result header and body up to the terminator.
-func decMulti(d *dec, n *normaliser) string {
+// It reads the headers itself (proto.MultiResponse keeps neither the
+// terminator nor the header code of an error result) and prints results of
+// any type.
+func decMulti(d *proto.Decoder, n *normaliser) string {
 	var parts []string
-	for d.err == nil {
-		typ := d.i32()
-		done := d.boolean()
-		code := d.i32()
+	for d.Err() == nil {
+		typ := d.Int32()
+		done := d.Bool()
+		code := d.Int32()
 		if done {
 			parts = append(parts, fmt.Sprintf("end(%d,%d)", typ, code))
 			break
@@ -320,11 +308,23 @@ func decMulti(d *dec, n *normaliser) string {
 	return "results=[" + strings.Join(parts, "; ") + "]"
 }
 
-func setWatchesBody(rel int64, lists ...[]string) []byte {
-	var e enc
-	e.i64(rel)
-	for _, l := range lists {
-		e.strs(l)
+// setWatchesBody encodes the SetWatches record of op: three lists (data,
+// exist, child) for setWatches, five (plus persistent, persistentRecursive)
+// for setWatches2. A nil list is sent as an empty vector, not a null one.
+func setWatchesBody(op proto.OpCode, rel int64, lists ...[]string) []byte {
+	sw := proto.SetWatches{RelativeZxid: rel, V2: op == proto.OpSetWatches2}
+	fields := []*[]string{&sw.Data, &sw.Exist, &sw.Child}
+	if sw.V2 {
+		fields = append(fields, &sw.Persistent, &sw.PersistentRecursive)
 	}
-	return e.b
+	if len(lists) != len(fields) {
+		panic(fmt.Sprintf("%v takes %d watch lists, not %d", op, len(fields), len(lists)))
+	}
+	for i, l := range lists {
+		if l == nil {
+			l = []string{}
+		}
+		*fields[i] = l
+	}
+	return encode(&sw)
 }

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -59,14 +58,8 @@ func dialRaw(ctx context.Context, addr string, session int64, passwd []byte, las
 	if passwd == nil {
 		passwd = make([]byte, 16)
 	}
-	var e enc
-	e.i32(0)
-	e.i64(lastZxid)
-	e.i32(30000)
-	e.i64(session)
-	e.buf(passwd)
-	e.boolean(false)
-	if err := writeFrame(conn, e.b); err != nil {
+	req := proto.ConnectRequest{LastZxidSeen: lastZxid, TimeOut: 30000, SessionID: session, Passwd: passwd, HasReadOnly: true}
+	if err := writeFrame(conn, encode(&req)); err != nil {
 		conn.Close()
 		return nil, err
 	}
@@ -75,21 +68,19 @@ func dialRaw(ctx context.Context, addr string, session int64, passwd []byte, las
 		conn.Close()
 		return nil, fmt.Errorf("raw: connect response: %w", err)
 	}
-	d2 := dec{b: body}
-	d2.i32()
-	timeout := d2.i32()
-	sid := d2.i64()
-	pw := d2.buf()
-	if d2.err != nil {
+	var resp proto.ConnectResponse
+	rd := proto.NewDecoder(body, maxFrame)
+	resp.Decode(rd)
+	if err := rd.Err(); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("raw: connect response: %w", d2.err)
+		return nil, fmt.Errorf("raw: connect response: %w", err)
 	}
-	if timeout <= 0 || sid == 0 {
+	if resp.TimeOut <= 0 || resp.SessionID == 0 {
 		conn.Close()
 		return nil, errExpired
 	}
 	_ = conn.SetDeadline(time.Time{})
-	c := &rawClient{conn: conn, sessionID: sid, passwd: pw, timeout: timeout, lastZxid: lastZxid,
+	c := &rawClient{conn: conn, sessionID: resp.SessionID, passwd: resp.Passwd, timeout: resp.TimeOut, lastZxid: lastZxid,
 		replies: make(chan frame, 256), done: make(chan struct{}), quit: make(chan struct{})}
 	go c.readLoop()
 	return c, nil
@@ -105,15 +96,13 @@ func (c *rawClient) readLoop() {
 			c.mu.Unlock()
 			return
 		}
-		d := dec{b: body}
-		f := frame{xid: d.i32(), zxid: d.i64(), err: d.i32()}
-		if d.err != nil {
+		f, err := parseReply(body)
+		if err != nil {
 			c.mu.Lock()
-			c.readErr = d.err
+			c.readErr = err
 			c.mu.Unlock()
 			return
 		}
-		f.body = d.b
 		if f.xid == proto.XidNotification {
 			c.mu.Lock()
 			c.events = append(c.events, f)
@@ -136,14 +125,11 @@ func (c *rawClient) do(ctx context.Context, op proto.OpCode, body []byte) (frame
 
 // doXid sends a request with an explicit xid (auth uses -4) and waits for the reply.
 func (c *rawClient) doXid(ctx context.Context, xid int32, op proto.OpCode, body []byte) (frame, error) {
-	var e enc
-	e.i32(xid)
-	e.i32(int32(op))
-	e.b = append(e.b, body...)
+	hdr := proto.RequestHeader{Xid: xid, Op: op}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.conn.SetWriteDeadline(dl)
 	}
-	if err := writeFrame(c.conn, e.b); err != nil {
+	if err := writeFrame(c.conn, append(encode(&hdr), body...)); err != nil {
 		return frame{}, fmt.Errorf("raw: send %v: %w", op, err)
 	}
 	select {
@@ -201,26 +187,38 @@ func (c *rawClient) drop() {
 	<-c.done
 }
 
+// maxFrame caps the frames the raw client reads and the lengths it decodes. It
+// is well above jute.maxbuffer so an oversized reply is reported, not refused.
+const maxFrame = 16 << 20
+
+// encode returns rec's jute encoding; a nil rec is an empty body.
+func encode(rec proto.Record) []byte {
+	if rec == nil {
+		return nil
+	}
+	var e proto.Encoder
+	rec.Encode(&e)
+	return e.Bytes()
+}
+
+// parseReply splits a reply packet into its ReplyHeader and body.
+func parseReply(p []byte) (frame, error) {
+	var h proto.ReplyHeader
+	d := proto.NewDecoder(p, maxFrame)
+	h.Decode(d)
+	if err := d.Err(); err != nil {
+		return frame{}, fmt.Errorf("raw: reply header: %w", err)
+	}
+	return frame{xid: h.Xid, zxid: h.Zxid, err: int32(h.Err), body: p[len(p)-d.Remaining():]}, nil
+}
+
 // writeFrame writes a length-prefixed packet.
 func writeFrame(w io.Writer, body []byte) error {
-	p := binary.BigEndian.AppendUint32(make([]byte, 0, 4+len(body)), uint32(len(body)))
-	_, err := w.Write(append(p, body...))
+	_, err := w.Write(proto.AppendFrame(make([]byte, 0, 4+len(body)), body))
 	return err
 }
 
-// readFrame reads one length-prefixed packet.
+// readFrame reads one length-prefixed packet into a new slice.
 func readFrame(r io.Reader) ([]byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, err
-	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n > 16<<20 {
-		return nil, fmt.Errorf("raw: frame length %d too large", n)
-	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
-		return nil, err
-	}
-	return body, nil
+	return proto.ReadFrame(r, nil, maxFrame)
 }

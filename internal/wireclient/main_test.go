@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,21 +13,11 @@ import (
 
 // One Apache ZooKeeper serves every test in the package: starting a JVM per
 // test would make the suite slow.
-var (
-	peerOnce sync.Once
-	peerSrv  *zkpeer.Server
-	peerErr  error
-	peerDir  string
-)
+var peer zkpeer.Shared
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if peerSrv != nil {
-		peerSrv.Stop()
-	}
-	if peerDir != "" {
-		os.RemoveAll(peerDir)
-	}
+	peer.Stop()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -39,22 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // peerAddr returns the shared ZooKeeper's address, starting it on first use.
-func peerAddr(t *testing.T) string {
-	t.Helper()
-	zkpeer.Require(t, zkpeer.Jar)
-	peerOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		peerDir, peerErr = os.MkdirTemp("", "wireclient-zk")
-		if peerErr == nil {
-			peerSrv, peerErr = zkpeer.Start(ctx, peerDir, zkpeer.Options{})
-		}
-	})
-	if peerErr != nil {
-		t.Fatalf("start ZooKeeper: %v", peerErr)
-	}
-	return peerSrv.Addr
-}
+func peerAddr(t *testing.T) string { return peer.Addr(t) }
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -16,21 +16,13 @@ import (
 
 // One Apache ZooKeeper serves the end-to-end tests that do not need a clean
 // tree; it is stopped before the leak check.
-var (
-	peerOnce sync.Once
-	peerSrv  *zkpeer.Server
-	peerErr  error
-	peerDir  string
-)
+var peer zkpeer.Shared
 
 func TestMain(m *testing.M) {
 	// Stat times print in the local zone, as Java's Date.toString does; pin it.
 	time.Local = time.UTC
 	code := m.Run()
-	if peerSrv != nil {
-		peerSrv.Stop()
-		os.RemoveAll(peerDir)
-	}
+	peer.Stop()
 	if code == 0 {
 		// readline v1.5.1's Operation.ioloop blocks forever sending io.EOF
 		// after Close (nobody reads its error channel); it is the library's,
@@ -44,21 +36,7 @@ func TestMain(m *testing.M) {
 }
 
 // peerAddr returns the shared ZooKeeper's address, starting it on first use.
-func peerAddr(t *testing.T) string {
-	t.Helper()
-	zkpeer.Require(t, zkpeer.Jar)
-	peerOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		if peerDir, peerErr = os.MkdirTemp("", "shell-zk"); peerErr == nil {
-			peerSrv, peerErr = zkpeer.Start(ctx, peerDir, zkpeer.Options{})
-		}
-	})
-	if peerErr != nil {
-		t.Fatalf("start ZooKeeper: %v", peerErr)
-	}
-	return peerSrv.Addr
-}
+func peerAddr(t *testing.T) string { return peer.Addr(t) }
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

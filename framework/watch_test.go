@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/internal/zkpeer"
 )
 
 type dataUpdate struct {
@@ -15,6 +16,7 @@ type dataUpdate struct {
 }
 
 func testWatchesSurviveReconnect(t *testing.T, srv target) {
+	zkpeer.SkipGoZKReconnectRace(t, raceEnabled)
 	ctx := testCtx(t)
 	writer := newClient(t, srv.Addr())
 	ensure(t, writer, "/t/watch")

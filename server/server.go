@@ -30,6 +30,7 @@ import (
 
 	"github.com/herd-io/herd/server/fsm"
 	"github.com/herd-io/herd/server/session"
+	"github.com/herd-io/herd/server/tree"
 	"github.com/herd-io/herd/server/watch"
 )
 
@@ -280,7 +281,7 @@ func (s *Server) expire(now time.Time) {
 // reap deletes empty containers and expired TTL nodes.
 func (s *Server) reap(now time.Time) {
 	var paths []string
-	s.fsm.Read(func(t *treeT) { paths = t.ExpiredNodes(now.UnixMilli()) })
+	s.fsm.Read(func(t *tree.Tree) { paths = t.ExpiredNodes(now.UnixMilli()) })
 	for _, p := range paths {
 		e := fsm.Entry{Type: fsm.EntryReap, Time: now.UnixMilli(), Path: p}
 		if _, err := s.propose(&e); err != nil {

@@ -252,7 +252,6 @@ func (f *FSM) applyRequest(tx tree.Txn, e *Entry, res *Result) {
 		}
 		// multi always answers err 0 with per-op results (§7.2).
 		res.Resp = &proto.MultiResponse{Results: f.tree.Multi(tx, c, r.Ops)}
-
 	default:
 		res.Err = proto.ErrUnimplemented
 	}

@@ -1,7 +1,7 @@
 package server
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -97,20 +97,31 @@ func openReplica(cfg Config, fsm raft.FSM) (*replica, error) {
 }
 
 // waitLeader blocks until this node leads and has applied every committed entry.
-func (r *replica) waitLeader(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+// It gives up when ctx ends.
+func (r *replica) waitLeader(ctx context.Context) error {
 	for r.raft.State() != raft.Leader {
 		select {
 		case <-r.raft.LeaderCh():
-		case <-timer.C:
-			return errors.New("server: no raft leader within the start timeout")
+		case <-ctx.Done():
+			return fmt.Errorf("server: waiting to lead: %w", ctx.Err())
 		}
 	}
 	// A barrier applies everything committed before this node took the lead, so
-	// reads and lastZxid reflect the whole log when clients arrive.
-	return r.raft.Barrier(time.Until(deadline)).Error()
+	// reads and lastZxid reflect the whole log when clients arrive. Raft takes a
+	// timeout, not a context; the wait below honours ctx either way.
+	timeout := time.Duration(0)
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(d), time.Millisecond)
+	}
+	f := r.raft.Barrier(timeout)
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("server: applying the log: %w", ctx.Err())
+	}
 }
 
 func (r *replica) shutdown() error {

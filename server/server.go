@@ -5,7 +5,7 @@
 // New (which opens the data directory and starts Raft), then call Serve with a
 // listener (or ListenAndServe) and Shutdown to stop.
 //
-//	srv, err := server.New(server.Config{DataDir: dir})
+//	srv, err := server.New(ctx, server.Config{DataDir: dir})
 //	if err != nil { ... }
 //	go srv.Serve(listener)
 //	defer srv.Shutdown(ctx)
@@ -66,8 +66,9 @@ type Server struct {
 }
 
 // New opens cfg.DataDir, recovers the tree and sessions from the Raft log and
-// snapshots, and waits until the node can serve. It does not listen: call Serve.
-func New(cfg Config) (*Server, error) {
+// snapshots, and waits until the node can serve, or until ctx ends. It does not
+// listen: call Serve.
+func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("server: Config.DataDir is required")
 	}
@@ -103,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.rep = rep
-	if err := rep.waitLeader(30 * time.Second); err != nil {
+	if err := rep.waitLeader(ctx); err != nil {
 		rep.shutdown()
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -154,7 +155,7 @@ func TestCorruptSnapshotOnDiskFailsStart(t *testing.T) {
 	if err := os.WriteFile(snaps[0], b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(s.Config)
+	srv, err := server.New(context.Background(), s.Config)
 	if err == nil {
 		srv.Shutdown(testCtx(t))
 		t.Fatal("started from a corrupt snapshot")

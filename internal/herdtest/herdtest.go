@@ -65,7 +65,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 }
 
 func (s *Server) start(l net.Listener) error {
-	srv, err := server.New(s.Config)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv, err := server.New(ctx, s.Config)
 	if err != nil {
 		l.Close()
 		return err

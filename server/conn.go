@@ -148,7 +148,7 @@ func (c *conn) serve() {
 	c.received.Add(1)
 	c.srv.stats.received.Add(1)
 	if !c.handshake(body) {
-		c.out.waitFlushed(c.nc, c.closed)
+		c.out.waitFlushed(c.nc)
 		return
 	}
 	// From here the session's own timeout governs.

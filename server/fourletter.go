@@ -56,12 +56,11 @@ func (f fourLetterSource) Server() fourlw.ServerStats {
 		AuthFailedCount: s.stats.authFailed.Load(),
 	}
 	st.LatencyMin, st.LatencyAvg, st.LatencyMax = s.stats.latency.get()
-	s.mu.Lock()
-	st.Connections = int64(len(s.conns))
-	for c := range s.conns {
+	conns := s.connList()
+	st.Connections = int64(len(conns))
+	for _, c := range conns {
 		st.Outstanding += int64(len(c.slots))
 	}
-	s.mu.Unlock()
 	s.fsm.Read(func(t *tree.Tree) {
 		st.NodeCount = int64(t.NodeCount())
 		st.EphemeralsCount = int64(t.EphemeralCount())
@@ -95,12 +94,7 @@ func dirSize(dir string) int64 {
 }
 
 func (f fourLetterSource) Conns() []fourlw.ConnStats {
-	f.srv.mu.Lock()
-	conns := make([]*conn, 0, len(f.srv.conns))
-	for c := range f.srv.conns {
-		conns = append(conns, c)
-	}
-	f.srv.mu.Unlock()
+	conns := f.srv.connList()
 	out := make([]fourlw.ConnStats, 0, len(conns))
 	for _, c := range conns {
 		out = append(out, c.stats())
@@ -155,13 +149,7 @@ func (f fourLetterSource) Watches() fourlw.WatchStats {
 
 func (f fourLetterSource) WatchList() []fourlw.Watch {
 	var out []fourlw.Watch
-	f.srv.mu.Lock()
-	conns := make([]*conn, 0, len(f.srv.conns))
-	for c := range f.srv.conns {
-		conns = append(conns, c)
-	}
-	f.srv.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range f.srv.connList() {
 		for _, p := range f.srv.watches.PathsOf(c) {
 			out = append(out, fourlw.Watch{SessionID: c.session(), Path: p})
 		}
@@ -190,9 +178,7 @@ func (f fourLetterSource) ReadOnly() bool { return false }
 
 // ResetConnStats implements fourlw.Resetter (crst).
 func (f fourLetterSource) ResetConnStats() {
-	f.srv.mu.Lock()
-	defer f.srv.mu.Unlock()
-	for c := range f.srv.conns {
+	for _, c := range f.srv.connList() {
 		c.received.Store(0)
 		c.sent.Store(0)
 		c.latency.reset()

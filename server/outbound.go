@@ -1,6 +1,9 @@
 package server
 
-import "sync"
+import (
+	"io"
+	"sync"
+)
 
 // outbound is a connection's ordered stream of encoded frames. Responses and
 // watch notifications are appended by different goroutines; the writer takes
@@ -97,7 +100,7 @@ func (o *outbound) release(buf []byte) {
 
 // waitFlushed writes everything queued to w synchronously; used before the
 // writer goroutine exists (handshake refusals).
-func (o *outbound) waitFlushed(w interface{ Write([]byte) (int, error) }, closed <-chan struct{}) {
+func (o *outbound) waitFlushed(w io.Writer) {
 	o.mu.Lock()
 	buf := o.buf
 	o.buf = nil

@@ -185,6 +185,17 @@ func (s *Server) accept(nc net.Conn) {
 	}()
 }
 
+// connList returns the open connections at this moment.
+func (s *Server) connList() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
 func (s *Server) forget(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -311,12 +322,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for l := range s.listeners {
 		l.Close()
 	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
 	s.mu.Unlock()
-	for _, c := range conns {
+	// accept refuses new connections from here on, so the list is complete.
+	for _, c := range s.connList() {
 		c.closeAsync()
 	}
 	waited := make(chan struct{})

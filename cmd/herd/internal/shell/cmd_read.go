@@ -29,8 +29,7 @@ func cmdLs(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	b.WriteString("[" + strings.Join(children, ", ") + "]\n")
 	v := map[string]any{"children": nonNil(children)}
 	if in.has('s') {
-		writeStat(&b, st)
-		v["stat"] = toStatJSON(st)
+		addStat(&b, v, st)
 	}
 	return &result{stdout: b.String(), value: v}, nil
 }
@@ -97,8 +96,7 @@ func cmdGet(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	v := map[string]any{}
 	dataJSON(v, data)
 	if in.has('s') {
-		writeStat(&b, st)
-		v["stat"] = toStatJSON(st)
+		addStat(&b, v, st)
 	}
 	return &result{stdout: b.String(), value: v}, nil
 }
@@ -128,8 +126,7 @@ func cmdGetACL(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	}
 	v := map[string]any{"acl": list}
 	if in.has('s') {
-		writeStat(&b, st)
-		v["stat"] = toStatJSON(st)
+		addStat(&b, v, st)
 	}
 	return &result{stdout: b.String(), value: v}, nil
 }
@@ -187,8 +184,7 @@ func cmdConfig(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	b.WriteString(text + "\n")
 	v := map[string]any{"config": text}
 	if in.has('s') {
-		writeStat(&b, st)
-		v["stat"] = toStatJSON(st)
+		addStat(&b, v, st)
 	}
 	return &result{stdout: b.String(), value: v}, nil
 }
@@ -212,10 +208,20 @@ func clientConfig(data []byte) string {
 	return strings.TrimSpace(version + " " + strings.Join(addrs, ","))
 }
 
-// statOrEmpty returns the stat for a JSON reply only when -s was asked for.
-func statOrEmpty(in *invocation, st proto.Stat) map[string]any {
+// addStat adds st to both forms of a result, for a command run with -s.
+func addStat(b *strings.Builder, v map[string]any, st proto.Stat) {
+	writeStat(b, st)
+	v["stat"] = toStatJSON(st)
+}
+
+// statResult is the result of a write that prints nothing but its stat, and
+// that only with -s.
+func statResult(in *invocation, st proto.Stat) *result {
 	if !in.has('s') {
-		return nil
+		return &result{}
 	}
-	return map[string]any{"stat": toStatJSON(st)}
+	var b strings.Builder
+	v := map[string]any{}
+	addStat(&b, v, st)
+	return &result{stdout: b.String(), value: v}
 }

@@ -100,8 +100,7 @@ func cmdReconfig(ctx context.Context, s *Shell, in *invocation) (*result, error)
 	b.WriteString("Committed new configuration:\n" + string(data) + "\n")
 	v := map[string]any{"config": string(data)}
 	if withStat {
-		writeStat(&b, st)
-		v["stat"] = toStatJSON(st)
+		addStat(&b, v, st)
 	}
 	return &result{stdout: b.String(), value: v}, nil
 }

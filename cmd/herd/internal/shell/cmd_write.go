@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -78,13 +77,7 @@ func cmdSet(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	if err != nil {
 		return nil, describe(err, path)
 	}
-	r := &result{value: statOrEmpty(in, st)}
-	if in.has('s') {
-		var b strings.Builder
-		writeStat(&b, st)
-		r.stdout = b.String()
-	}
-	return r, nil
+	return statResult(in, st), nil
 }
 
 func cmdDelete(ctx context.Context, s *Shell, in *invocation) (*result, error) {
@@ -148,13 +141,7 @@ func cmdSetACL(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 			return nil, describe(err, p)
 		}
 	}
-	r := &result{value: statOrEmpty(in, st)}
-	if in.has('s') {
-		var b strings.Builder
-		writeStat(&b, st)
-		r.stdout = b.String()
-	}
-	return r, nil
+	return statResult(in, st), nil
 }
 
 func cmdAddAuth(ctx context.Context, s *Shell, in *invocation) (*result, error) {

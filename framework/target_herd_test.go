@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 )
 
 func init() {

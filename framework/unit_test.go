@@ -129,8 +129,10 @@ func TestRetryPolicies(t *testing.T) {
 	}
 	// RetryUntilElapsed stops once the elapsed time passes the limit.
 	b := framework.RetryUntilElapsed(20*time.Millisecond, 10*time.Millisecond).NewBackOff()
-	b.Reset()
+	// start is read before Reset starts the policy's clock, so the policy's
+	// elapsed time never exceeds time.Since(start).
 	start := time.Now()
+	b.Reset()
 	for b.NextBackOff() != backoff.Stop {
 		if time.Since(start) > 5*time.Second {
 			t.Fatal("RetryUntilElapsed never stops")

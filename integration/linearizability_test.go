@@ -14,8 +14,8 @@ import (
 	"github.com/anishathalye/porcupine"
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/faultproxy"
-	"github.com/herd-io/herd/internal/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server/proto"
 )

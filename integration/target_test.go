@@ -3,7 +3,7 @@ package integration
 import (
 	"testing"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/zkpeer"
 )
 

@@ -3,7 +3,7 @@ package server_test
 import (
 	"testing"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/loadgen"
 	"github.com/herd-io/herd/internal/loadgen/loadgentest"
 	"github.com/herd-io/herd/internal/zkpeer"

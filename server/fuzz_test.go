@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server/proto"
 )

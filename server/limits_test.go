@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/proto"

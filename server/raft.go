@@ -4,24 +4,21 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
-	wal "github.com/hashicorp/raft-wal"
-	"github.com/hashicorp/raft-wal/metadb"
 	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/server/storage"
 )
 
-// replica is the Raft machinery of one node: the log store, snapshots, the
+// replica is the Raft machinery of one node: its durable stores, the
 // transport and the raft instance itself.
 type replica struct {
 	raft      *raft.Raft
-	wal       *wal.WAL
-	meta      *metadb.BoltMetaDB
+	store     *storage.Store
 	transport raft.Transport
 }
 
@@ -29,32 +26,14 @@ type replica struct {
 // directory is bootstrapped as a one-voter cluster, so every write still goes
 // through the log, fsync and apply path a cluster uses.
 func openReplica(cfg Config, fsm raft.FSM) (*replica, error) {
-	dir := filepath.Join(cfg.DataDir, "raft")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("server: data dir: %w", err)
-	}
 	hlog := hclog.New(&hclog.LoggerOptions{
 		Name:   "raft",
 		Level:  hclog.Warn,
 		Output: zapWriter{cfg.Logger.Named("raft")},
 	})
-	walDir := filepath.Join(cfg.DataLogDir, "raft", "wal")
-	if err := os.MkdirAll(walDir, 0o755); err != nil {
-		return nil, fmt.Errorf("server: data log dir: %w", err)
-	}
-	// WAL.Close leaves its metadata database (and its file lock) open, so the
-	// replica owns that database and closes it itself.
-	meta := &metadb.BoltMetaDB{}
-	store, err := wal.Open(walDir, wal.WithLogger(hlog), wal.WithSegmentSize(16<<20), wal.WithMetaStore(meta))
+	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir, Logger: hlog})
 	if err != nil {
-		meta.Close()
-		return nil, fmt.Errorf("server: open raft log: %w", err)
-	}
-	closeStore := func() { store.Close(); meta.Close() }
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 2, hlog)
-	if err != nil {
-		closeStore()
-		return nil, fmt.Errorf("server: open snapshots: %w", err)
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(strconv.Itoa(max(cfg.ServerID, 1)))
@@ -76,24 +55,24 @@ func openReplica(cfg Config, fsm raft.FSM) (*replica, error) {
 	rc.NoSnapshotRestoreOnStart = false
 
 	addr, trans := raft.NewInmemTransport(raft.ServerAddress(rc.LocalID))
-	existing, err := raft.HasExistingState(store, store, snaps)
+	existing, err := raft.HasExistingState(store.Log, store.Stable, store.Snapshots)
 	if err != nil {
-		closeStore()
+		store.Close()
 		return nil, fmt.Errorf("server: inspect raft state: %w", err)
 	}
 	if !existing {
 		boot := raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: addr, Suffrage: raft.Voter}}}
-		if err := raft.BootstrapCluster(rc, store, store, snaps, trans, boot); err != nil {
-			closeStore()
+		if err := raft.BootstrapCluster(rc, store.Log, store.Stable, store.Snapshots, trans, boot); err != nil {
+			store.Close()
 			return nil, fmt.Errorf("server: bootstrap raft: %w", err)
 		}
 	}
-	r, err := raft.NewRaft(rc, fsm, store, store, snaps, trans)
+	r, err := raft.NewRaft(rc, fsm, store.Log, store.Stable, store.Snapshots, trans)
 	if err != nil {
-		closeStore()
+		store.Close()
 		return nil, fmt.Errorf("server: start raft: %w", err)
 	}
-	return &replica{raft: r, wal: store, meta: meta, transport: trans}, nil
+	return &replica{raft: r, store: store, transport: trans}, nil
 }
 
 // waitLeader blocks until this node leads and has applied every committed entry.
@@ -129,10 +108,7 @@ func (r *replica) shutdown() error {
 	if c, ok := r.transport.(io.Closer); ok {
 		c.Close()
 	}
-	if cerr := r.wal.Close(); err == nil {
-		err = cerr
-	}
-	if cerr := r.meta.Close(); err == nil {
+	if cerr := r.store.Close(); err == nil {
 		err = cerr
 	}
 	return err

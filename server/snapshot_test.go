@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/proto"

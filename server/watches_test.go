@@ -8,8 +8,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/faultproxy"
-	"github.com/herd-io/herd/internal/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/internal/zkpeer"
 	"github.com/herd-io/herd/server/proto"

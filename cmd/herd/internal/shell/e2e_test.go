@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/herd-io/herd/internal/herdtest"
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/zkpeer"
 	"github.com/herd-io/herd/server/proto"
 )

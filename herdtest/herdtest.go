@@ -1,5 +1,12 @@
-// Package herdtest runs in-process herd servers for tests: each on 127.0.0.1:0
-// with its own temporary data directory, stopped when the test ends.
+// Package herdtest runs in-process herd servers for tests, yours and herd's
+// own: each on 127.0.0.1:0 with its own temporary data directory, stopped when
+// the test ends.
+//
+//	func TestMyLock(t *testing.T) {
+//		srv := herdtest.Start(t)
+//		client, err := framework.New(srv.Addr)
+//		...
+//	}
 package herdtest
 
 import (

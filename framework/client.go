@@ -36,6 +36,7 @@ type core struct {
 	state         ConnectionState
 	everConnected bool
 	stateWait     chan struct{} // closed and replaced on every state change
+	sess          *Session      // the current session, nil before the first and after LOST
 	authed        map[uint64]bool
 
 	negotiated atomic.Int64 // session timeout granted by the server, ms
@@ -168,6 +169,10 @@ func (c *Client) Close() error {
 	cr.closed = true
 	conn, gen := cr.conn, cr.gen
 	cr.cancel()
+	if cr.sess != nil {
+		cr.sess.end()
+		cr.sess = nil
+	}
 	cr.mu.Unlock()
 	cr.closeHandle(conn, gen)
 	cr.wg.Wait()

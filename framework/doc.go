@@ -35,7 +35,9 @@
 //	})
 //
 // Recipes that hold exclusive rights (locks, leadership) must stop acting on
-// SUSPENDED and consider their ephemeral nodes gone on LOST.
+// SUSPENDED and consider their ephemeral nodes gone on LOST. Client.Session
+// gives them a handle on the current session: its Done closes on LOST, and
+// Session.Fence closes when SUSPENDED has lasted longer than a chosen grace.
 //
 // Every blocking method takes a context; cancelling it abandons the wait, but
 // a request already handed to go-zookeeper may still be applied by the server.

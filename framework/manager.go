@@ -102,6 +102,16 @@ func (m *machine) sessionReady(sid int64) {
 		m.post(Lost)
 	}
 	m.lastSID = sid
+	m.cr.mu.Lock()
+	if cur := m.cr.sess; cur == nil || cur.id != sid {
+		if cur != nil {
+			cur.end()
+		}
+		m.cr.sess = newSession(sid)
+	} else {
+		cur.resume()
+	}
+	m.cr.mu.Unlock()
 	m.post(Connected)
 }
 
@@ -157,6 +167,19 @@ func (m *machine) post(s ConnectionState) {
 	}
 	if s.IsConnected() {
 		cr.everConnected = true
+	}
+	// The session handle changes before any listener hears of the state, so a
+	// recipe woken by a listener already sees Done closed on LOST.
+	switch s {
+	case Lost:
+		if cr.sess != nil {
+			cr.sess.end()
+			cr.sess = nil
+		}
+	case Suspended:
+		if cr.sess != nil {
+			cr.sess.suspend(time.Now())
+		}
 	}
 	cr.state = s
 	close(cr.stateWait)

@@ -45,6 +45,7 @@ var suite = []struct {
 	{name: "WatchesSurviveReconnect", run: testWatchesSurviveReconnect},
 	{name: "StatesSessionExpired", run: testStatesSessionExpired},
 	{name: "StatesLostWhileSuspended", run: testStatesLostWhileSuspended},
+	{name: "SessionHandle", run: testSessionHandle},
 	// Long ticks allow a 60 s session, so a slow restart on a loaded machine
 	// stays within the session.
 	{name: "StatesServerRestart", run: testStatesServerRestart, ownTick: 3 * time.Second},

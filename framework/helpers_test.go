@@ -2,18 +2,13 @@ package framework_test
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"io"
-	"net"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/go-zookeeper/zk"
 	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/internal/faultproxy"
+	"github.com/herd-io/herd/internal/testtarget"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 )
@@ -93,73 +88,17 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// expireSession makes the server expire the session of c: it attaches a second
-// connection to the same session (id and password) and closes the session
-// from there, the standard trick of ZooKeeper's own tests.
+// expireSession makes the server expire the session of c.
 func expireSession(t testing.TB, addr string, c *framework.Client) {
 	t.Helper()
-	conn := c.Conn()
-	sid := conn.SessionID()
-	// go-zookeeper keeps the password unexported; read it for the test only.
-	passwd := append([]byte(nil), reflect.ValueOf(conn).Elem().FieldByName("passwd").Bytes()...)
-	if err := closeSessionRaw(addr, sid, passwd); err != nil {
-		t.Fatalf("expire session %#x: %v", sid, err)
-	}
+	testtarget.ExpireSession(t, addr, c.Conn())
 }
 
-// closeSessionRaw speaks just enough of the wire protocol: ConnectRequest
-// with the session's id and password, then closeSession (opcode -11).
-func closeSessionRaw(addr string, sid int64, passwd []byte) error {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	// ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd.
-	req := binary.BigEndian.AppendUint32(nil, 0)
-	req = binary.BigEndian.AppendUint64(req, 0)
-	req = binary.BigEndian.AppendUint32(req, 10000)
-	req = binary.BigEndian.AppendUint64(req, uint64(sid))
-	req = binary.BigEndian.AppendUint32(req, uint32(len(passwd)))
-	req = append(req, passwd...)
-	if err := writeFrame(nc, req); err != nil {
-		return err
-	}
-	resp, err := readFrame(nc)
-	if err != nil {
-		return err
-	}
-	// ConnectResponse: protocolVersion, timeOut, sessionId, passwd.
-	if len(resp) < 16 || int64(binary.BigEndian.Uint64(resp[8:16])) != sid {
-		return fmt.Errorf("server did not attach session %#x (response %x)", sid, resp)
-	}
-	// RequestHeader: xid, type = closeSession.
-	close := binary.BigEndian.AppendUint32(nil, 1)
-	close = binary.BigEndian.AppendUint32(close, uint32(0xFFFFFFF5)) // -11
-	if err := writeFrame(nc, close); err != nil {
-		return err
-	}
-	if _, err := readFrame(nc); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
-}
+// target is a server under test (herd or Apache ZooKeeper).
+type target = testtarget.Target
 
-func writeFrame(w io.Writer, b []byte) error {
-	_, err := w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...))
-	return err
-}
-
-func readFrame(r io.Reader) ([]byte, error) {
-	var n [4]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, err
-	}
-	b := make([]byte, binary.BigEndian.Uint32(n[:]))
-	_, err := io.ReadFull(r, b)
-	return b, err
-}
+// targets lists the servers the suite runs against; each starts on demand.
+var targets = testtarget.All
 
 // ensure makes sure p exists (with parents) using c.
 func ensure(t testing.TB, c *framework.Client, p string) {

@@ -9,12 +9,12 @@ import (
 // one server per target (each under its own path) to keep the suite fast.
 func TestSuite(t *testing.T) {
 	for _, tg := range targets {
-		t.Run(tg.name, func(t *testing.T) {
-			srv := tg.start(t, sharedTick)
+		t.Run(tg.Name, func(t *testing.T) {
+			srv := tg.Start(t, sharedTick)
 			for _, tc := range suite {
 				t.Run(tc.name, func(t *testing.T) {
 					if tc.ownTick != 0 {
-						tc.run(t, tg.start(t, tc.ownTick))
+						tc.run(t, tg.Start(t, tc.ownTick))
 						return
 					}
 					tc.run(t, srv)

@@ -1,0 +1,158 @@
+// Package testtarget gives tests one shape for "a ZooKeeper-protocol server":
+// an in-process herd node or a real Apache ZooKeeper, so that the framework's
+// and the recipes' behaviour tests run unchanged against both.
+//
+// Without Debian's zookeeper package the ZooKeeper target fails its test in CI
+// and skips it elsewhere (zkpeer.Require).
+package testtarget
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/herd-io/herd/herdtest"
+	"github.com/herd-io/herd/internal/zkpeer"
+)
+
+// Target is a ZooKeeper-protocol server under test.
+type Target interface {
+	// Name labels subtests: "herd" or "zookeeper".
+	Name() string
+	// Addr is host:port of the client port.
+	Addr() string
+	// Stop stops serving, keeping data and sessions.
+	Stop(t testing.TB)
+	// Start serves again on the same address after Stop.
+	Start(t testing.TB)
+	// MaxSessionTimeout is the longest session timeout the server grants.
+	MaxSessionTimeout() time.Duration
+}
+
+// Factory starts a target with the given tick (sessions between 2 and 20
+// ticks) and TTL nodes enabled; the target stops when the test ends.
+type Factory struct {
+	Name  string
+	Start func(t testing.TB, tick time.Duration) Target
+}
+
+// All lists every kind of target: herd first, then Apache ZooKeeper.
+var All = []Factory{{"herd", Herd}, {"zookeeper", ZooKeeper}}
+
+// Each runs f as a subtest against each target in All, each started with tick.
+func Each(t *testing.T, tick time.Duration, f func(t *testing.T, tg Target)) {
+	for _, fac := range All {
+		t.Run(fac.Name, func(t *testing.T) { f(t, fac.Start(t, tick)) })
+	}
+}
+
+type herdTarget struct {
+	s    *herdtest.Server
+	tick time.Duration
+}
+
+// Herd starts an in-process herd node.
+func Herd(t testing.TB, tick time.Duration) Target {
+	return herdTarget{herdtest.Start(t, herdtest.WithTickTime(tick), herdtest.WithExtendedTypes()), tick}
+}
+
+func (h herdTarget) Name() string                     { return "herd" }
+func (h herdTarget) Addr() string                     { return h.s.Addr }
+func (h herdTarget) Stop(t testing.TB)                { h.s.Stop() }
+func (h herdTarget) Start(t testing.TB)               { h.s.Restart() }
+func (h herdTarget) MaxSessionTimeout() time.Duration { return 20 * h.tick }
+
+type zkTarget struct {
+	s    *zkpeer.Server
+	tick time.Duration
+}
+
+// ZooKeeper starts Apache ZooKeeper (one JVM per call: share it between tests
+// where you can).
+func ZooKeeper(t testing.TB, tick time.Duration) Target {
+	s := zkpeer.StartT(t, zkpeer.Options{TickTime: int(tick / time.Millisecond), ExtendedTypes: true})
+	return zkTarget{s, tick}
+}
+
+func (z zkTarget) Name() string       { return "zookeeper" }
+func (z zkTarget) Addr() string       { return z.s.Addr }
+func (z zkTarget) Stop(t testing.TB)  { z.s.Stop() }
+func (z zkTarget) Start(t testing.TB) { z.s.RestartT(t) }
+
+// MaxSessionTimeout is ZooKeeper's default maximum, 20 ticks.
+func (z zkTarget) MaxSessionTimeout() time.Duration { return 20 * z.tick }
+
+// ExpireSession makes the server at addr expire the session of conn: it
+// attaches a second connection to the same session (id and password) and
+// closes the session from there, the standard trick of ZooKeeper's own tests.
+// The client learns of the expiry when it next talks to the server.
+func ExpireSession(t testing.TB, addr string, conn *zk.Conn) {
+	t.Helper()
+	sid := conn.SessionID()
+	// go-zookeeper keeps the password unexported; read it for the test only.
+	passwd := append([]byte(nil), reflect.ValueOf(conn).Elem().FieldByName("passwd").Bytes()...)
+	if err := closeSessionRaw(addr, sid, passwd); err != nil {
+		t.Fatalf("expire session %#x: %v", sid, err)
+	}
+}
+
+// closeSessionRaw speaks just enough of the wire protocol: ConnectRequest
+// with the session's id and password, then closeSession (opcode -11).
+func closeSessionRaw(addr string, sid int64, passwd []byte) error {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	// ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd.
+	req := binary.BigEndian.AppendUint32(nil, 0)
+	req = binary.BigEndian.AppendUint64(req, 0)
+	req = binary.BigEndian.AppendUint32(req, 10000)
+	req = binary.BigEndian.AppendUint64(req, uint64(sid))
+	req = binary.BigEndian.AppendUint32(req, uint32(len(passwd)))
+	req = append(req, passwd...)
+	if err := writeFrame(nc, req); err != nil {
+		return err
+	}
+	resp, err := readFrame(nc)
+	if err != nil {
+		return err
+	}
+	// ConnectResponse: protocolVersion, timeOut, sessionId, passwd.
+	if len(resp) < 16 || int64(binary.BigEndian.Uint64(resp[8:16])) != sid {
+		return fmt.Errorf("server did not attach session %#x (response %x)", sid, resp)
+	}
+	// RequestHeader: xid, type = closeSession.
+	closeReq := binary.BigEndian.AppendUint32(nil, 1)
+	closeReq = binary.BigEndian.AppendUint32(closeReq, uint32(0xFFFFFFF5)) // -11
+	if err := writeFrame(nc, closeReq); err != nil {
+		return err
+	}
+	if _, err := readFrame(nc); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func writeFrame(w io.Writer, b []byte) error {
+	_, err := w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...))
+	return err
+}
+
+func readFrame(r io.Reader) ([]byte, error) {
+	var n [4]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, err
+	}
+	b := make([]byte, binary.BigEndian.Uint32(n[:]))
+	_, err := io.ReadFull(r, b)
+	return b, err
+}

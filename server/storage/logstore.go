@@ -127,7 +127,7 @@ func (l *logStore) damaged(index uint64, reason string) error {
 			if si.BaseIndex <= index && (si.SealTime.IsZero() || index <= si.MaxIndex) {
 				de.File = filepath.Join(l.dir, segmentFileName(si))
 				if buf, err := os.ReadFile(de.File); err == nil {
-					if ents := walkSegment(buf).Entries; int(index-si.BaseIndex) < len(ents) {
+					if ents := entryFrames(buf); int(index-si.BaseIndex) < len(ents) {
 						de.Offset = ents[index-si.BaseIndex].Offset
 					}
 				}
@@ -169,6 +169,8 @@ func (l *logStore) StoreLogs(logs []*raft.Log) error {
 		if h := l.health.Load(); h == nil {
 			l.health.Store(&healthState{err: err, since: time.Now()})
 			l.log.Error("cannot write the raft log; writes wait until it can be written", "error", err)
+		} else if h.err.Error() != err.Error() {
+			l.health.Store(&healthState{err: err, since: h.since})
 		}
 		t := time.NewTimer(delay)
 		select {

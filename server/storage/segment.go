@@ -201,3 +201,26 @@ func dataEnd(buf []byte) int64 {
 	trimmed := bytes.TrimRight(buf[:end], "\x00")
 	return int64(len(trimmed))
 }
+
+// entryFrames lists the entry frames of a segment image by their headers
+// alone, checksums unchecked: it locates an entry already known damaged.
+func entryFrames(buf []byte) []entryFrame {
+	var out []entryFrame
+	size := int64(len(buf))
+	for off := int64(segFileHeaderLen); off+segFrameHeaderLen <= size; {
+		h := buf[off : off+segFrameHeaderLen]
+		typ, v := h[0], binary.LittleEndian.Uint32(h[4:8])
+		switch typ {
+		case frameCommit:
+			off += segFrameHeaderLen
+		case frameEntry, frameIndex:
+			if typ == frameEntry {
+				out = append(out, entryFrame{Offset: off, Len: v})
+			}
+			off += segFrameHeaderLen + int64(v) + framePad(v)
+		default:
+			return out
+		}
+	}
+	return out
+}

@@ -57,7 +57,7 @@ func (s *segmentFS) check(op Fault, name string) error {
 }
 
 func (s *segmentFS) ListDir(dir string) ([]string, error) { return s.inner.ListDir(dir) }
-func (s *segmentFS) Delete(dir, name string) error      { return s.inner.Delete(dir, name) }
+func (s *segmentFS) Delete(dir, name string) error        { return s.inner.Delete(dir, name) }
 func (s *segmentFS) OpenReader(dir, name string) (types.ReadableFile, error) {
 	return s.inner.OpenReader(dir, name)
 }

@@ -61,13 +61,14 @@ type Config struct {
 	// LogSegmentSize is the size of one Raft log segment file, allocated
 	// whole when created (zoo.cfg preAllocSize, in KiB there). A node needs
 	// room for one segment to start and one more, kept in reserve, so that
-	// rotating to a new segment never waits for free space. Default 16 MiB.
+	// rotating to a new segment never waits for free space. Default 16 MiB;
+	// at least 64 KiB.
 	LogSegmentSize int
 
 	// MaxOutstandingRequests is globalOutstandingLimit: requests read but not
 	// yet answered, server-wide. Past it the server stops reading from the
 	// connections that hold the most (TCP then pushes back on those clients)
-	// while the others are served. Default 1000.
+	// while the others are served. Default 1000 (zoo.cfg globalOutstandingLimit).
 	MaxOutstandingRequests int
 
 	// MaxQueuedBytes bounds the bytes the server holds for clients,

@@ -36,3 +36,7 @@ func (s *Server) BudgetStats() (requests, bytes, paused int64) {
 func SetStorageFaults(cfg *Config, f func(op storage.Fault, file string) error) {
 	cfg.storageFaults = f
 }
+
+// RaftTerm returns the node's current Raft term (test hook): it grows with
+// every election.
+func (s *Server) RaftTerm() string { return s.rep.raft.Stats()["term"] }

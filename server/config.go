@@ -6,6 +6,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herd-io/herd/server/proto"
+	"github.com/herd-io/herd/server/storage"
 )
 
 // Config holds a node's settings. The zero value of every field means
@@ -50,15 +51,41 @@ type Config struct {
 	// expired TTL nodes. Default 60s (znode.container.checkIntervalMs).
 	ContainerCheckInterval time.Duration
 
-	// MaxOutboundBytes caps a connection's queued, unsent output; a slower
-	// consumer is disconnected so it cannot hold the server's memory. Default 64 MiB.
+	// MaxOutboundBytes caps a connection's queued, unsent output: while it is
+	// reached the connection's requests are not answered (so not read either)
+	// until the client reads. Watch notifications, which cannot wait, close
+	// a connection whose queue exceeds 8 times it (a slow consumer).
+	// Default 1 MiB (zoo.cfg herd.maxOutboundBytes).
 	MaxOutboundBytes int
+
+	// LogSegmentSize is the size of one Raft log segment file, allocated
+	// whole when created (zoo.cfg preAllocSize, in KiB there). A node needs
+	// room for one segment to start and one more, kept in reserve, so that
+	// rotating to a new segment never waits for free space. Default 16 MiB;
+	// at least 64 KiB.
+	LogSegmentSize int
+
+	// MaxOutstandingRequests is globalOutstandingLimit: requests read but not
+	// yet answered, server-wide. Past it the server stops reading from the
+	// connections that hold the most (TCP then pushes back on those clients)
+	// while the others are served. Default 1000 (zoo.cfg globalOutstandingLimit).
+	MaxOutstandingRequests int
+
+	// MaxQueuedBytes bounds the bytes the server holds for clients,
+	// server-wide: request frames not yet answered plus output not yet sent
+	// (zoo.cfg herd.maxQueuedBytes). Past it, as past MaxOutstandingRequests,
+	// connections holding more than a small share are neither read nor
+	// answered until they drain. Default 64 MiB.
+	MaxQueuedBytes int
 
 	// ServerID is this node's id (myid); 0 for a standalone server.
 	ServerID int
 
 	// Logger receives the server's logs. Default: no logging.
 	Logger *zap.Logger
+
+	// storageFaults, set by tests, fails log file operations (storage.Options.FailWrite).
+	storageFaults func(op storage.Fault, file string) error
 }
 
 func (c *Config) withDefaults() Config {
@@ -85,7 +112,13 @@ func (c *Config) withDefaults() Config {
 		out.ContainerCheckInterval = time.Minute
 	}
 	if out.MaxOutboundBytes <= 0 {
-		out.MaxOutboundBytes = 64 << 20
+		out.MaxOutboundBytes = 1 << 20
+	}
+	if out.MaxOutstandingRequests <= 0 {
+		out.MaxOutstandingRequests = 1000
+	}
+	if out.MaxQueuedBytes <= 0 {
+		out.MaxQueuedBytes = 64 << 20
 	}
 	if out.Logger == nil {
 		out.Logger = zap.NewNop()

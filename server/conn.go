@@ -53,6 +53,7 @@ type conn struct {
 
 	slots chan *slot
 	out   outbound
+	acct  *account // this connection's share of the server's memory budget
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -85,6 +86,8 @@ type slot struct {
 	caller tree.Caller
 	// Close the connection once this reply is flushed.
 	closeAfter bool
+	// size is the request frame's length, held in the budget until answered.
+	size int
 }
 
 func newConn(s *Server, nc net.Conn, ip string) *conn {
@@ -98,7 +101,8 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 		established: time.Now(),
 		ids:         []proto.Id{{Scheme: "ip", ID: ip}},
 	}
-	c.out.init(s.cfg.MaxOutboundBytes)
+	c.acct = s.budget.newAccount()
+	c.out.init(c.acct)
 	return c
 }
 
@@ -170,6 +174,10 @@ func (c *conn) serve() {
 func (c *conn) readLoop(br *bufio.Reader) {
 	var buf []byte
 	for {
+		// Over the server's budget, a connection holding much is not read.
+		if !c.acct.waitRead(c.closed) {
+			return
+		}
 		frame, err := proto.ReadFrame(br, buf, c.srv.cfg.MaxBuffer)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
@@ -183,9 +191,12 @@ func (c *conn) readLoop(br *bufio.Reader) {
 		// Records decoded below keep slices of the frame, so it is not reused.
 		s, stop := c.start(frame)
 		if s != nil {
+			s.size = len(frame)
+			c.acct.read(s.size)
 			select {
 			case c.slots <- s:
 			case <-c.closed:
+				c.acct.answered(s.size)
 				return
 			}
 		}
@@ -276,33 +287,40 @@ func isWrite(op proto.OpCode) bool {
 func (c *conn) respond() {
 	var enc proto.Encoder
 	for s := range c.slots {
-		hdr, resp, ok := c.finish(s)
-		if !ok {
-			c.closeAsync()
-			continue // drain so the reader never blocks on a full queue
-		}
-		enc.Reset()
-		start := enc.StartFrame()
-		hdr.Encode(&enc)
-		if resp != nil && hdr.Err == proto.ErrOK {
-			resp.Encode(&enc)
-		}
-		enc.EndFrame(start)
-		if hdr.Xid != proto.XidPing {
-			c.observe(time.Since(s.start), hdr.Zxid)
-		}
-		if !c.out.push(enc.Bytes()) {
-			if !c.isClosed() {
-				c.log.Warn("slow consumer: outbound queue over its cap, closing")
-			}
-			c.closeAsync()
-			continue
-		}
-		c.sent.Add(1)
-		c.srv.stats.sent.Add(1)
-		if s.closeAfter {
-			c.out.closeAfterFlush()
-		}
+		c.answer(&enc, s)
+		c.acct.answered(s.size)
+	}
+}
+
+// answer produces and queues the reply to s, once the connection's output
+// has room for it.
+func (c *conn) answer(enc *proto.Encoder, s *slot) {
+	if !c.acct.waitRespond(c.closed) {
+		return // closed: drain so the reader never blocks on a full queue
+	}
+	hdr, resp, ok := c.finish(s)
+	if !ok {
+		c.closeAsync()
+		return
+	}
+	enc.Reset()
+	start := enc.StartFrame()
+	hdr.Encode(enc)
+	if resp != nil && hdr.Err == proto.ErrOK {
+		resp.Encode(enc)
+	}
+	enc.EndFrame(start)
+	if hdr.Xid != proto.XidPing {
+		c.observe(time.Since(s.start), hdr.Zxid)
+	}
+	if !c.out.push(enc.Bytes(), 0) {
+		c.closeAsync()
+		return
+	}
+	c.sent.Add(1)
+	c.srv.stats.sent.Add(1)
+	if s.closeAfter {
+		c.out.closeAfterFlush()
 	}
 }
 
@@ -359,7 +377,10 @@ func (c *conn) Notify(ev watch.Event) {
 	(&proto.ReplyHeader{Xid: proto.XidNotification, Zxid: -1}).Encode(&enc)
 	(&proto.WatcherEvent{Type: ev.Type, State: proto.StateSyncConnected, Path: ev.Path}).Encode(&enc)
 	enc.EndFrame(start)
-	if !c.out.push(enc.Bytes()) {
+	if !c.out.push(enc.Bytes(), notifyLimitFactor*c.srv.cfg.MaxOutboundBytes) {
+		if !c.isClosed() {
+			c.log.Warn("slow consumer: watch notifications over the outbound cap, closing")
+		}
 		c.closeAsync()
 		return
 	}
@@ -446,7 +467,7 @@ func (c *conn) pushConnectResponse(r *proto.ConnectResponse) {
 	start := enc.StartFrame()
 	r.Encode(&enc)
 	enc.EndFrame(start)
-	c.out.push(enc.Bytes())
+	c.out.push(enc.Bytes(), 0)
 	c.sent.Add(1)
 	c.srv.stats.sent.Add(1)
 }

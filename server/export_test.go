@@ -3,6 +3,8 @@ package server
 import (
 	"testing"
 	"time"
+
+	"github.com/herd-io/herd/server/storage"
 )
 
 // SnapshotNow forces a Raft snapshot of the node's state (test hook): the next
@@ -21,3 +23,20 @@ func SetSessionlessTimeout(t testing.TB, d time.Duration) {
 	sessionlessTimeout = d
 	t.Cleanup(func() { sessionlessTimeout = old })
 }
+
+// BudgetStats returns what the server holds for clients (requests read and
+// not answered, bytes of requests and queued output) and how many connection
+// goroutines wait for the budget (test hook).
+func (s *Server) BudgetStats() (requests, bytes, paused int64) {
+	return s.budget.requests.Load(), s.budget.bytes.Load(), s.budget.paused.Load()
+}
+
+// SetStorageFaults makes cfg's log fail file operations as f says
+// (storage.Options.FailWrite; test hook).
+func SetStorageFaults(cfg *Config, f func(op storage.Fault, file string) error) {
+	cfg.storageFaults = f
+}
+
+// RaftTerm returns the node's current Raft term (test hook): it grows with
+// every election.
+func (s *Server) RaftTerm() string { return s.rep.raft.Stats()["term"] }

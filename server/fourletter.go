@@ -176,6 +176,9 @@ func (f fourLetterSource) Sessions() []fourlw.SessionInfo {
 
 func (f fourLetterSource) ReadOnly() bool { return false }
 
+// Health implements fourlw.HealthReporter (ruok).
+func (f fourLetterSource) Health() error { return f.srv.Health() }
+
 // ResetConnStats implements fourlw.Resetter (crst).
 func (f fourLetterSource) ResetConnStats() {
 	for _, c := range f.srv.connList() {

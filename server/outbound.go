@@ -5,6 +5,10 @@ import (
 	"sync"
 )
 
+// spareMax is the largest written buffer kept for reuse: larger ones would
+// sit outside the memory budget on every idle connection.
+const spareMax = 64 << 10
+
 // outbound is a connection's ordered stream of encoded frames. Responses and
 // watch notifications are appended by different goroutines; the writer takes
 // whatever has accumulated and sends it in one syscall.
@@ -13,29 +17,37 @@ type outbound struct {
 	cond     chan struct{} // signalled (non-blocking) when data arrives
 	buf      []byte
 	spare    []byte
-	max      int
 	closing  bool // flush what is queued, then close
 	shutdown bool
+
+	// acct is charged for every byte from push until written or dropped;
+	// held is how many that is.
+	acct *account
+	held int
 }
 
-func (o *outbound) init(max int) {
+func (o *outbound) init(acct *account) {
 	o.cond = make(chan struct{}, 1)
-	o.max = max
+	o.acct = acct
 }
 
-// push appends frame. It returns false when the queue is over its cap (a slow
-// consumer) or closed.
-func (o *outbound) push(frame []byte) bool {
+// push appends frame. limit, if positive, is the most the queue may hold with
+// frame: over it push refuses (a slow consumer). Responses pass no limit:
+// the responder waits for room before producing them. push returns false
+// when refused or closed.
+func (o *outbound) push(frame []byte, limit int) bool {
 	o.mu.Lock()
 	if o.shutdown || o.closing {
 		o.mu.Unlock()
 		return !o.shutdown
 	}
-	if len(o.buf)+len(frame) > o.max {
+	if limit > 0 && o.held+len(frame) > limit {
 		o.mu.Unlock()
 		return false
 	}
 	o.buf = append(o.buf, frame...)
+	o.held += len(frame)
+	o.acct.queued(len(frame))
 	o.mu.Unlock()
 	o.signal()
 	return true
@@ -60,6 +72,9 @@ func (o *outbound) closeAfterFlush() {
 func (o *outbound) close() {
 	o.mu.Lock()
 	o.shutdown = true
+	// Whatever is still queued or being written is dropped.
+	o.acct.queued(-o.held)
+	o.held = 0
 	o.mu.Unlock()
 	o.signal()
 }
@@ -92,7 +107,11 @@ func (o *outbound) take(closed <-chan struct{}) (buf []byte, last, ok bool) {
 // release hands a written buffer back for reuse.
 func (o *outbound) release(buf []byte) {
 	o.mu.Lock()
-	if o.spare == nil && cap(buf) <= 1<<20 {
+	if !o.shutdown {
+		o.acct.queued(-len(buf))
+		o.held -= len(buf)
+	}
+	if o.spare == nil && cap(buf) <= spareMax {
 		o.spare = buf[:0]
 	}
 	o.mu.Unlock()
@@ -108,4 +127,5 @@ func (o *outbound) waitFlushed(w io.Writer) {
 	if len(buf) > 0 {
 		_, _ = w.Write(buf)
 	}
+	o.release(buf)
 }

@@ -31,7 +31,8 @@ func openReplica(cfg Config, fsm raft.FSM) (*replica, error) {
 		Level:  hclog.Warn,
 		Output: zapWriter{cfg.Logger.Named("raft")},
 	})
-	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir, Logger: hlog})
+	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir, Logger: hlog,
+		SegmentSize: cfg.LogSegmentSize, FailWrite: cfg.storageFaults})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -104,6 +105,8 @@ func (r *replica) waitLeader(ctx context.Context) error {
 }
 
 func (r *replica) shutdown() error {
+	// A write waiting for disk space would hold up raft's shutdown.
+	r.store.Interrupt()
 	err := r.raft.Shutdown().Error()
 	if c, ok := r.transport.(io.Closer); ok {
 		c.Close()

@@ -47,6 +47,8 @@ type Server struct {
 	rep     *replica
 	started time.Time
 	stats   serverStats
+	budget  *budget     // server-wide memory held for clients (budget.go)
+	health  writeHealth // whether the log can be written (health.go)
 
 	// mu guards the connection tables. Lock order: the FSM's lock may be held
 	// when mu is taken (its hooks run under it), so never call into the FSM
@@ -79,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		watches:   watch.NewManager(),
 		tracker:   session.NewTracker(cfg.TickTime),
 		started:   time.Now(),
+		budget:    newBudget(cfg),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 		bySession: map[int64]*conn{},
@@ -281,6 +284,9 @@ func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 
 // expire closes sessions whose clients went silent for their timeout.
 func (s *Server) expire(now time.Time) {
+	if !s.canWrite(now) {
+		return
+	}
 	for _, id := range s.tracker.Expired(now) {
 		s.log.Info("session expired", zap.String("session", fmt.Sprintf("0x%x", id)))
 		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: now.UnixMilli(), Session: id}
@@ -292,6 +298,9 @@ func (s *Server) expire(now time.Time) {
 
 // reap deletes empty containers and expired TTL nodes.
 func (s *Server) reap(now time.Time) {
+	if !s.canWrite(now) {
+		return
+	}
 	var paths []string
 	s.fsm.Read(func(t *tree.Tree) { paths = t.ExpiredNodes(now.UnixMilli()) })
 	for _, p := range paths {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
-	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/proto"
 )
 
@@ -131,16 +129,18 @@ func TestSnapshotWhileServing(t *testing.T) {
 	}
 }
 
-// TestCorruptSnapshotOnDiskFailsStart damages the only snapshot: the node
-// must refuse to start with an error (no panic, nothing leaked) rather than
-// serve a partial state.
-func TestCorruptSnapshotOnDiskFailsStart(t *testing.T) {
+// TestDamagedSnapshotFallsBackToLog damages the newest snapshot: as ZooKeeper
+// does, the node must start from the previous state (here: none) plus the log,
+// which compaction kept for that, and serve every node; the damaged snapshot
+// is moved aside.
+func TestDamagedSnapshotFallsBackToLog(t *testing.T) {
 	s := herdtest.Start(t)
 	c := dial(t, s.Addr, wireclient.Options{})
 	create(t, c, "/x", "data", proto.ModePersistent)
 	if err := s.Server().SnapshotNow(); err != nil {
 		t.Fatal(err)
 	}
+	create(t, c, "/y", "after", proto.ModePersistent)
 	c.Drop()
 	s.Stop()
 	snaps, _ := filepath.Glob(filepath.Join(s.Config.DataDir, "raft", "snapshots", "*", "state.bin"))
@@ -155,10 +155,14 @@ func TestCorruptSnapshotOnDiskFailsStart(t *testing.T) {
 	if err := os.WriteFile(snaps[0], b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(context.Background(), s.Config)
-	if err == nil {
-		srv.Shutdown(testCtx(t))
-		t.Fatal("started from a corrupt snapshot")
+	s.Restart()
+	c = dial(t, s.Addr, wireclient.Options{})
+	for p, want := range map[string]string{"/x": "data", "/y": "after"} {
+		if d, _ := getData(t, c, p, false); d != want {
+			t.Fatalf("%s = %q after falling back, want %q", p, d, want)
+		}
 	}
-	t.Logf("start refused: %v", err)
+	if moved, _ := filepath.Glob(filepath.Join(s.Config.DataDir, "raft", "damaged-snapshots", "*", "state.bin")); len(moved) != 1 {
+		t.Fatalf("damaged snapshot not moved aside: %v", moved)
+	}
 }

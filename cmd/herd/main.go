@@ -21,6 +21,7 @@ commands:
   serve    run a herd server node (ZooKeeper wire protocol on port 2181)
   shell    a zkCli-compatible shell for herd or ZooKeeper
   bench    measure a server's throughput and latency
+  check    verify a stopped node's log and snapshots (--data-dir DIR)
   version  print herd's version
 
 Run "herd <command> -h" for a command's flags.
@@ -42,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "shell":
 		return shell.Main(ctx, args[1:], stdin, stdout, stderr)
+	case "check":
+		return check(args[1:], stdout, stderr)
 	case "bench":
 		return benchcmd.Main(ctx, args[1:], stdout, stderr)
 	case "version":

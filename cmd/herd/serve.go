@@ -121,6 +121,10 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.SuperDigest = zc.SuperDigest
 	cfg.ExtendedTypes = zc.ExtendedTypesEnabled
 	cfg.ServerID = zc.MyID
+	cfg.LogSegmentSize = zc.PreAllocSize
+	cfg.MaxOutstandingRequests = zc.GlobalOutstandingLimit
+	cfg.MaxQueuedBytes = zc.MaxQueuedBytes
+	cfg.MaxOutboundBytes = zc.MaxOutboundBytes
 	if zc.Distributed() {
 		log.Warn("server.N lines found: this build runs a single node; ensemble support is a later issue",
 			zap.Int("servers", len(zc.Servers)), zap.Int("myid", zc.MyID))

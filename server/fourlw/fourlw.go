@@ -21,6 +21,9 @@ func Run(cmd string, whitelist Whitelist, src Source) string {
 	}
 	switch cmd {
 	case "ruok":
+		if h, ok := src.(HealthReporter); ok && h.Health() != nil {
+			return ""
+		}
 		return "imok"
 	case "gtmk":
 		return "306" // ZooTrace's default text trace mask; herd has no trace levels

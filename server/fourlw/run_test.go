@@ -1,6 +1,7 @@
 package fourlw
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,24 @@ func TestVersionFormat(t *testing.T) {
 	}
 	if !strings.HasPrefix(FullVersion(), Version+"-"+BuildID+", built on ") {
 		t.Errorf("FullVersion = %q", FullVersion())
+	}
+}
+
+// unhealthySource is a source whose node cannot write.
+type unhealthySource struct {
+	*fakeSource
+	err error
+}
+
+func (u unhealthySource) Health() error { return u.err }
+
+func TestRuokSilentWhileUnhealthy(t *testing.T) {
+	f := unhealthySource{newFake(), nil}
+	if got := Run("ruok", all, f); got != "imok" {
+		t.Fatalf("healthy ruok = %q", got)
+	}
+	f.err = errors.New("disk full")
+	if got := Run("ruok", all, f); got != "" {
+		t.Fatalf("unhealthy ruok = %q, want no answer", got)
 	}
 }

@@ -38,6 +38,14 @@ type Resetter interface {
 	ResetServerStats()
 }
 
+// HealthReporter is implemented by sources that know whether the node is
+// healthy. ruok answers imok only while Health returns nil, and otherwise
+// nothing, as ZooKeeper's ruok does for a server not running in a non-error
+// state: a coordination service that cannot write is not ok.
+type HealthReporter interface {
+	Health() error
+}
+
 // KV is one line of conf or envi output. A Bare line prints Key alone, which
 // conf needs for its "membership: " header.
 type KV struct {

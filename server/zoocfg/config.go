@@ -55,6 +55,18 @@ type Config struct {
 	SuperDigest string
 	// ExtendedTypesEnabled turns on TTL nodes.
 	ExtendedTypesEnabled bool
+	// PreAllocSize is the log preallocation block (preAllocSize, KiB in the
+	// file; herd's log segment size). 0 when unset.
+	PreAllocSize int
+	// GlobalOutstandingLimit bounds requests in flight server-wide
+	// (globalOutstandingLimit). 0 when unset.
+	GlobalOutstandingLimit int
+	// MaxQueuedBytes bounds the bytes held for clients server-wide
+	// (herd.maxQueuedBytes, herd's own). 0 when unset.
+	MaxQueuedBytes int
+	// MaxOutboundBytes caps one connection's queued output
+	// (herd.maxOutboundBytes, herd's own). 0 when unset.
+	MaxOutboundBytes int
 	// InitLimit and SyncLimit are in ticks, as in the file.
 	InitLimit int
 	SyncLimit int

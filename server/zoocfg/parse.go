@@ -34,6 +34,8 @@ var sysprops = map[string]bool{
 	"DigestAuthenticationProvider.superDigest": true,
 	"extendedTypesEnabled":                     true,
 	"jute.maxbuffer":                           true,
+	"globalOutstandingLimit":                   true,
+	"preAllocSize":                             true,
 }
 
 func (c *Config) set(key, value string) error {
@@ -69,6 +71,16 @@ func (c *Config) set(key, value string) error {
 		c.SuperDigest = value
 	case key == "extendedTypesEnabled":
 		c.ExtendedTypesEnabled, err = boolean(value)
+	case key == "preAllocSize":
+		var kib int
+		kib, err = positive(value)
+		c.PreAllocSize = kib << 10
+	case key == "globalOutstandingLimit":
+		c.GlobalOutstandingLimit, err = positive(value)
+	case key == "herd.maxQueuedBytes":
+		c.MaxQueuedBytes, err = positive(value)
+	case key == "herd.maxOutboundBytes":
+		c.MaxOutboundBytes, err = positive(value)
 	case key == "initLimit":
 		c.InitLimit, err = nonNegative(value)
 	case key == "syncLimit":

@@ -253,3 +253,18 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("Load = %v, want ErrNotExist", err)
 	}
 }
+
+func TestLimitKeys(t *testing.T) {
+	c, err := Parse(strings.NewReader("dataDir=/d\npreAllocSize=4096\nzookeeper.globalOutstandingLimit=500\n" +
+		"herd.maxQueuedBytes=1048576\nherd.maxOutboundBytes=65536\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PreAllocSize != 4<<20 || c.GlobalOutstandingLimit != 500 || c.MaxQueuedBytes != 1<<20 || c.MaxOutboundBytes != 64<<10 {
+		t.Fatalf("got %+v", c)
+	}
+	if _, err := Parse(strings.NewReader("dataDir=/d\nglobalOutstandingLimit=0\n")); err == nil ||
+		!strings.Contains(err.Error(), "globalOutstandingLimit") {
+		t.Fatalf("zero limit accepted: %v", err)
+	}
+}

@@ -128,6 +128,9 @@ func (a *account) waitRespond(closed <-chan struct{}) bool {
 }
 
 func (a *account) wait(closed <-chan struct{}, ok func() bool) bool {
+	if ok() {
+		return true // the common case, without touching the signals' locks
+	}
 	paused := false
 	defer func() {
 		if paused {

@@ -298,11 +298,20 @@ func (c *conn) answer(enc *proto.Encoder, s *slot) {
 	if !c.acct.waitRespond(c.closed) {
 		return // closed: drain so the reader never blocks on a full queue
 	}
+	if s.reply == nil && s.future == nil {
+		c.read(s, func(hdr proto.ReplyHeader, resp proto.Record) { c.emit(enc, s, hdr, resp) })
+		return
+	}
 	hdr, resp, ok := c.finish(s)
 	if !ok {
 		c.closeAsync()
 		return
 	}
+	c.emit(enc, s, hdr, resp)
+}
+
+// emit encodes the reply to s and queues it on the outbound stream.
+func (c *conn) emit(enc *proto.Encoder, s *slot, hdr proto.ReplyHeader, resp proto.Record) {
 	enc.Reset()
 	start := enc.StartFrame()
 	hdr.Encode(enc)
@@ -324,7 +333,8 @@ func (c *conn) answer(enc *proto.Encoder, s *slot) {
 	}
 }
 
-// finish produces the reply for s. ok=false means the connection must close
+// finish produces the reply to a request answered without the tree, or to a
+// write (reads go through read). ok=false means the connection must close
 // without a reply (e.g. the node lost the ability to commit).
 func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
 	if s.reply != nil {
@@ -334,19 +344,16 @@ func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
 		}
 		return hdr, s.replyBody, true
 	}
-	if s.future != nil {
-		res, err := c.srv.await(s.future)
-		if err != nil {
-			c.log.Warn("write not committed; closing connection", zap.Error(err))
-			return proto.ReplyHeader{}, nil, false
-		}
-		hdr := proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: res.Zxid, Err: res.Err}
-		if s.hdr.Op == proto.OpCloseSession {
-			hdr.Err = proto.ErrOK
-		}
-		return hdr, res.Resp, true
+	res, err := c.srv.await(s.future)
+	if err != nil {
+		c.log.Warn("write not committed; closing connection", zap.Error(err))
+		return proto.ReplyHeader{}, nil, false
 	}
-	return c.read(s)
+	hdr := proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: res.Zxid, Err: res.Err}
+	if s.hdr.Op == proto.OpCloseSession {
+		hdr.Err = proto.ErrOK
+	}
+	return hdr, res.Resp, true
 }
 
 // await waits for a Raft future and unwraps the FSM's result.

@@ -11,13 +11,21 @@ import (
 // read answers a request that does not change the tree. It runs on the
 // responder, so every earlier request of the connection has already finished,
 // and under the tree's read lock, so the result and any watch it registers are
-// atomic with respect to writes.
-func (c *conn) read(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok bool) {
-	hdr.Xid = s.hdr.Xid
-	w := c.srv.watches
-	var err error
+// atomic with respect to writes. emit queues the reply, also under the lock:
+// a write that fires a watch set here can only be applied after the lock is
+// released, so its notification always follows the reply that set the watch
+// (a client drops a notification for a watch it has not yet registered).
+func (c *conn) read(s *slot, emit func(proto.ReplyHeader, proto.Record)) {
 	c.srv.fsm.Read(func(t *tree.Tree) {
-		hdr.Zxid = c.srv.fsm.LastZxid()
+		resp, err := c.readLocked(t, s)
+		emit(proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: c.srv.fsm.LastZxid(), Err: proto.Code(err)}, resp)
+	})
+}
+
+// readLocked runs the read s against t; the caller holds the read lock.
+func (c *conn) readLocked(t *tree.Tree, s *slot) (resp proto.Record, err error) {
+	w := c.srv.watches
+	{
 		switch s.hdr.Op {
 		case proto.OpPing:
 			// Header only.
@@ -102,8 +110,7 @@ func (c *conn) read(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok bool)
 			r := s.req.(*proto.WatchesRequest)
 			if r.Type < proto.WatcherChildren || r.Type > proto.WatcherAny {
 				// 3.8 knows only Children, Data and Any here.
-				err = proto.ErrMarshallingError
-				return
+				return nil, proto.ErrMarshallingError
 			}
 			var found bool
 			if s.hdr.Op == proto.OpCheckWatches {
@@ -117,9 +124,8 @@ func (c *conn) read(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok bool)
 		default:
 			err = proto.ErrUnimplemented
 		}
-	})
-	hdr.Err = proto.Code(err)
-	return hdr, resp, true
+	}
+	return resp, err
 }
 
 // setWatches re-arms the watches a client held before it reconnected and sends,

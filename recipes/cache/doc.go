@@ -53,5 +53,7 @@
 //     On the RECONNECTED that follows, with a new session, the whole tree is
 //     read again, events are delivered for every difference (ephemeral nodes
 //     of the old session show up as NodeDeleted), and Initialized is
-//     delivered again once the rebuild is complete.
+//     delivered again once the rebuild is complete. The new session may serve
+//     the cache's reads before the client has reported LOST, so some of
+//     those differences can come before the ConnectionLost event.
 package cache

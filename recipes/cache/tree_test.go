@@ -17,8 +17,8 @@ import (
 	"github.com/herd-io/herd/recipes/internal/recipetest"
 )
 
-// startTree starts a recorded tree cache of root on c and waits for its
-// initial load.
+// startTree starts a recorded tree cache of root on c and waits until the
+// recorder has the initial load's Initialized.
 func startTree(t *testing.T, c *framework.Client, root string, opts ...cache.Option) (*cache.Tree, *recorder) {
 	t.Helper()
 	tree, err := cache.NewTree(c, root, opts...)
@@ -34,6 +34,7 @@ func startTree(t *testing.T, c *framework.Client, root string, opts ...cache.Opt
 	if err := tree.AwaitInitialized(recipetest.Ctx(t)); err != nil {
 		t.Fatal(err)
 	}
+	rec.waitFor(t, 0, "INITIALIZED", isType(cache.Initialized))
 	return tree, rec
 }
 

@@ -158,3 +158,11 @@ func Expect(t testing.TB, ch <-chan framework.ConnectionState, want ...framework
 		}
 	}
 }
+
+// SkipReconnectRace skips t under the race detector: go-zookeeper/zk v1.0.4
+// races on reconnect when it holds watches (zkpeer.SkipGoZKReconnectRace).
+// The non-race stage of .ci/run still runs t.
+func SkipReconnectRace(t testing.TB) {
+	t.Helper()
+	zkpeer.SkipGoZKReconnectRace(t, raceEnabled)
+}

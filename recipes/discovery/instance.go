@@ -105,7 +105,13 @@ func (i Instance) encode(withEnabled bool) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// MarshalJSON writes Curator's default (compatible-mode) JSON.
+// CuratorJSON returns the bytes a Discovery stores for i: Curator's default
+// (compatible-mode) JSON, byte for byte as Jackson writes it.
+func (i Instance) CuratorJSON() ([]byte, error) { return i.encode(false) }
+
+// MarshalJSON writes Curator's default (compatible-mode) JSON. json.Marshal
+// then escapes <, > and & as \u003c etc., which Jackson reads the same; use
+// CuratorJSON for Jackson's exact bytes.
 func (i Instance) MarshalJSON() ([]byte, error) { return i.encode(false) }
 
 // UnmarshalJSON reads Curator's JSON; unknown fields are ignored, as Curator

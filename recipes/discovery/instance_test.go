@@ -20,6 +20,9 @@ const curatorJSON = `{"name":"svc","id":"id-1","address":"10.0.0.1","port":8080,
 // payload or URI spec.
 const curatorNulls = `{"name":"svc","id":"id-3","address":null,"port":null,"sslPort":null,"payload":null,"registrationTimeUTC":1,"serviceType":"DYNAMIC","uriSpec":null}`
 
+// curatorHTML: Jackson leaves <, > and & as they are.
+const curatorHTML = `{"name":"svc","id":"id-2","address":null,"port":null,"sslPort":null,"payload":"a <&> b","registrationTimeUTC":1,"serviceType":"DYNAMIC","uriSpec":null}`
+
 // TestInstanceJSONMatchesCurator: Go writes byte for byte what Curator
 // writes, reads it back, and reads Curator's newer "enabled" field.
 func TestInstanceJSONMatchesCurator(t *testing.T) {
@@ -36,8 +39,9 @@ func TestInstanceJSONMatchesCurator(t *testing.T) {
 	}{
 		{full, curatorJSON},
 		{discovery.Instance{Name: "svc", ID: "id-3", RegistrationTimeUTC: 1, Enabled: true}, curatorNulls},
+		{discovery.Instance{Name: "svc", ID: "id-2", RegistrationTimeUTC: 1, Payload: json.RawMessage(`"a <&> b"`), Enabled: true}, curatorHTML},
 	} {
-		got, err := json.Marshal(tc.inst)
+		got, err := tc.inst.CuratorJSON()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +52,7 @@ func TestInstanceJSONMatchesCurator(t *testing.T) {
 		if err := json.Unmarshal([]byte(tc.want), &back); err != nil {
 			t.Fatal(err)
 		}
-		again, _ := json.Marshal(back)
+		again, _ := back.CuratorJSON()
 		if string(again) != tc.want {
 			t.Errorf("round trip\n got %s\nwant %s", again, tc.want)
 		}

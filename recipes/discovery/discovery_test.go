@@ -3,6 +3,7 @@ package discovery_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/herd-io/herd/framework"
@@ -215,6 +216,48 @@ func TestBadArguments(t *testing.T) {
 		}
 		if st, err := c.Exists(ctx, base); st != nil || err != nil {
 			t.Errorf("created %s: %v, %v", base, st, err)
+		}
+	})
+}
+
+// TestProviderSkipsBadAndDisabled: nodes that hold no instance JSON and
+// instances written with "enabled": false are not served.
+func TestProviderSkipsBadAndDisabled(t *testing.T) {
+	recipetest.Each(t, func(t *testing.T, tg recipetest.Target) {
+		ctx := recipetest.Ctx(t)
+		base := recipetest.Root(t)
+		c := recipetest.Client(t, tg.Addr)
+		d := newDiscovery(t, c, base, discovery.WithEnabledField())
+		if _, err := d.Register(ctx, discovery.Instance{Name: "svc", ID: "on", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Register(ctx, discovery.Instance{Name: "svc", ID: "off", Enabled: false}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Create(ctx, base+"/svc/garbage", []byte("not json")); err != nil {
+			t.Fatal(err)
+		}
+		if data, _, _ := c.Get(ctx, base+"/svc/off"); !strings.HasSuffix(string(data), `"uriSpec":null,"enabled":false}`) {
+			t.Fatalf("enabled field not written: %s", data)
+		}
+		p, err := d.NewProvider("svc", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.AwaitInitialized(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 3; i++ {
+			if insts := p.Instances(); len(insts) != 1 || insts[0].ID != "on" {
+				t.Fatalf("Instances = %+v, want only \"on\"", insts)
+			}
+		}
+		if insts, err := d.QueryInstances(ctx, "svc"); err != nil || len(insts) != 2 {
+			t.Fatalf("QueryInstances = %+v, %v; want on and off (garbage skipped)", insts, err)
 		}
 	})
 }

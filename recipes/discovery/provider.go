@@ -83,6 +83,15 @@ type Provider struct {
 	root     string // <basePath>/<name>
 	strategy Strategy
 	tree     *cache.Tree
+
+	mu      sync.Mutex
+	decoded map[string]decodedNode // by node path: JSON is decoded once per version
+}
+
+type decodedNode struct {
+	czxid, mzxid int64
+	inst         Instance
+	ok           bool
 }
 
 // NewProvider returns a provider of the service name choosing with s (nil:
@@ -108,21 +117,30 @@ func (p *Provider) Start() error { return p.tree.Start() }
 func (p *Provider) AwaitInitialized(ctx context.Context) error { return p.tree.AwaitInitialized(ctx) }
 
 // Instances returns the enabled instances, sorted by node name; nodes whose
-// data is not an instance are skipped.
+// data is not an instance are skipped. Payload and URISpec are shared with
+// the provider: do not modify them.
 func (p *Provider) Instances() []Instance {
 	kids, _ := p.tree.Children(p.root)
 	out := make([]Instance, 0, len(kids))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen := make(map[string]decodedNode, len(kids))
 	for _, k := range kids {
 		n, ok := p.tree.Get(framework.JoinPath(p.root, k))
 		if !ok {
 			continue
 		}
-		inst, err := decode(n.Path, n.Data)
-		if err != nil || !inst.Enabled {
-			continue
+		d, ok := p.decoded[n.Path]
+		if !ok || d.czxid != n.Stat.Czxid || d.mzxid != n.Stat.Mzxid {
+			inst, err := decode(n.Path, n.Data)
+			d = decodedNode{czxid: n.Stat.Czxid, mzxid: n.Stat.Mzxid, inst: inst, ok: err == nil}
 		}
-		out = append(out, inst)
+		seen[n.Path] = d
+		if d.ok && d.inst.Enabled {
+			out = append(out, d.inst)
+		}
 	}
+	p.decoded = seen
 	return out
 }
 

@@ -100,7 +100,10 @@ func TestTreeRebuildAfterReconnect(t *testing.T) {
 		want := outageChanges(t, w, root)
 		px.Refuse(false)
 		recipetest.Expect(t, states, framework.Reconnected)
-		end := settle(t, w, root, rec, from)
+		// The cache may read the changes before it hears of RECONNECTED; settle
+		// after its rebuild, so that anything it invented would show.
+		rc := rec.waitFor(t, from, "CONNECTION_RECONNECTED", isType(cache.ConnectionReconnected))
+		end := settle(t, w, root, rec, rc)
 
 		evs := rec.snapshot()[from : end+1]
 		if got := nodeEvents(evs, root); fmt.Sprint(got) != fmt.Sprint(want) {

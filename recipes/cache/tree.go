@@ -188,8 +188,10 @@ func (t *Tree) AwaitInitialized(ctx context.Context) error {
 	}
 }
 
-// Close stops the cache and its listeners and waits for their goroutines.
-// The copy stays readable. Calling it again is a no-op.
+// Close stops the cache and its listeners and waits for their goroutines
+// (including a listener callback that is running: do not call Close from
+// one). Events not yet delivered are dropped. The copy stays readable.
+// Calling it again is a no-op.
 func (t *Tree) Close() error {
 	t.lmu.Lock()
 	if t.closed {

@@ -1,0 +1,9 @@
+package group_test
+
+import (
+	"testing"
+
+	"github.com/herd-io/herd/recipes/internal/recipetest"
+)
+
+func TestMain(m *testing.M) { recipetest.Main(m) }

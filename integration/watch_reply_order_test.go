@@ -1,19 +1,12 @@
-//go:build knownbug
-
 package integration
 
-// This file reproduces a herd server bug found by recipes/cache's tests; it is
-// behind the knownbug build tag so that CI stays green until server/ is fixed
-// (then drop the tag). Run: go test -tags knownbug -run WatchRegistered ./integration/
-//
-// The bug: server/read.go registers a read's watch under the tree's read lock,
-// but server/conn.go's respond pushes the reply to the outbound stream only
-// after that lock is released. A write applied in between fires the new watch
-// and its notification (conn.Notify) enters the stream before the reply. The
-// client then sees a notification for a watch it has not registered yet
-// (go-zookeeper drops it) and registers a watch that never fires: ZooKeeper's
-// "a watch notification never overtakes the reply that set the watch" is
-// broken. Apache ZooKeeper passes this test.
+// A regression test for a bug found by recipes/cache's model tests: a read
+// registered its watch under the tree's read lock but queued its reply after
+// releasing it, so a write applied in between could send the watch's
+// notification before the reply that set it. The client then dropped the
+// notification (no watch registered yet) and registered a watch that never
+// fired. server/read.go now queues the reply under the lock. Apache ZooKeeper
+// passes the same test.
 
 import (
 	"sync"

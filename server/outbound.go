@@ -38,8 +38,9 @@ func (o *outbound) init(acct *account) {
 func (o *outbound) push(frame []byte, limit int) bool {
 	o.mu.Lock()
 	if o.shutdown || o.closing {
+		ok := !o.shutdown // read under the lock: close writes it
 		o.mu.Unlock()
-		return !o.shutdown
+		return ok
 	}
 	if limit > 0 && o.held+len(frame) > limit {
 		o.mu.Unlock()

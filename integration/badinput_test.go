@@ -61,7 +61,7 @@ var badInputCases = []badInputCase{
 	{"unknown opcode after connect", func(ctx context.Context, t *testing.T, addr string) {
 		c := dialTCP(ctx, t, addr)
 		handshake(ctx, t, c)
-		writeRaw(t, c, packet(1, 999, nil))
+		send(t, c, &proto.RequestHeader{Xid: 1, Op: 999})
 		f := expectReply(ctx, t, c)
 		if f.xid != 1 || f.err != int32(proto.ErrUnimplemented) {
 			t.Fatalf("unknown opcode: reply xid=%d err=%d, want xid=1 err=%d", f.xid, f.err, proto.ErrUnimplemented)
@@ -72,7 +72,7 @@ var badInputCases = []badInputCase{
 		c := dialTCP(ctx, t, addr)
 		handshake(ctx, t, c)
 		for i, p := range []string{"no-slash", "", "//", "/.", "/badinput/.", "/badinput/..", "/nul\x00x", "/ctl\x01"} {
-			writeRaw(t, c, packet(int32(i+1), proto.OpCreate, &proto.CreateRequest{Path: p, ACL: proto.OpenACLUnsafe}))
+			send(t, c, &proto.RequestHeader{Xid: int32(i + 1), Op: proto.OpCreate}, &proto.CreateRequest{Path: p, ACL: proto.OpenACLUnsafe})
 			f := expectReply(ctx, t, c)
 			if f.err != int32(proto.ErrBadArguments) || len(f.body) != 0 {
 				t.Fatalf("create %q: err=%d body=%d bytes, want err=%d and no body", p, f.err, len(f.body), proto.ErrBadArguments)
@@ -97,7 +97,7 @@ var badInputCases = []badInputCase{
 		c := dialTCP(ctx, t, addr)
 		// An exists request as the first packet: it is parsed as a ConnectRequest
 		// and rejected without any reply.
-		writeRaw(t, c, packet(1, proto.OpExists, &proto.PathWatchRequest{Path: "/zookeeper"}))
+		send(t, c, &proto.RequestHeader{Xid: 1, Op: proto.OpExists}, &proto.PathWatchRequest{Path: "/zookeeper"})
 		expectClosedNoReply(ctx, t, c)
 	}},
 }
@@ -165,10 +165,9 @@ func mustCreate(ctx context.Context, t *testing.T, c *rawClient, path string, da
 	}
 }
 
-func dialTCP(ctx context.Context, t *testing.T, addr string) net.Conn {
+func dialTCP(ctx context.Context, t *testing.T, addr string) *wireclient.RawConn {
 	t.Helper()
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := wireclient.DialRaw(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,24 +183,19 @@ func writeRaw(t *testing.T, c net.Conn, p []byte) {
 	}
 }
 
-// packet frames a request: its RequestHeader, then body (nil for none).
-func packet(xid int32, op proto.OpCode, body proto.Record) []byte {
-	var e proto.Encoder
-	start := e.StartFrame()
-	(&proto.RequestHeader{Xid: xid, Op: op}).Encode(&e)
-	if body != nil {
-		body.Encode(&e)
+// send writes one frame holding recs: a RequestHeader and its body, if any.
+func send(t *testing.T, c *wireclient.RawConn, recs ...proto.Record) {
+	t.Helper()
+	if err := c.Send(recs...); err != nil {
+		t.Fatalf("write: %v", err)
 	}
-	e.EndFrame(start)
-	return e.Bytes()
 }
 
 // handshake opens a fresh session on c with a 45-byte ConnectRequest.
-func handshake(ctx context.Context, t *testing.T, c net.Conn) {
+func handshake(ctx context.Context, t *testing.T, c *wireclient.RawConn) {
 	t.Helper()
-	req := proto.ConnectRequest{TimeOut: 30000, Passwd: make([]byte, 16), HasReadOnly: true}
-	writeRaw(t, c, proto.AppendFrame(nil, encode(&req)))
-	body, err := readFrame(c)
+	send(t, c, &proto.ConnectRequest{TimeOut: 30000, Passwd: make([]byte, 16), HasReadOnly: true})
+	body, err := c.ReadFrame()
 	if err != nil {
 		t.Fatalf("connect response: %v", err)
 	}
@@ -210,17 +204,13 @@ func handshake(ctx context.Context, t *testing.T, c net.Conn) {
 	}
 }
 
-func expectReply(ctx context.Context, t *testing.T, c net.Conn) frame {
+func expectReply(ctx context.Context, t *testing.T, c *wireclient.RawConn) frame {
 	t.Helper()
-	body, err := readFrame(c)
+	hdr, body, err := c.ReadReply()
 	if err != nil {
 		t.Fatalf("want a reply, got %v", err)
 	}
-	f, err := parseReply(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return frame{xid: hdr.Xid, zxid: hdr.Zxid, err: int32(hdr.Err), body: body}
 }
 
 // expectClosedNoReply requires the server to close c without sending a byte.
@@ -244,9 +234,9 @@ func expectClosedNoReply(ctx context.Context, t *testing.T, c net.Conn) {
 }
 
 // expectPing sends a ping and requires its reply: the connection is still served.
-func expectPing(ctx context.Context, t *testing.T, c net.Conn) {
+func expectPing(ctx context.Context, t *testing.T, c *wireclient.RawConn) {
 	t.Helper()
-	writeRaw(t, c, packet(proto.XidPing, proto.OpPing, nil))
+	send(t, c, &proto.RequestHeader{Xid: proto.XidPing, Op: proto.OpPing})
 	if f := expectReply(ctx, t, c); f.xid != proto.XidPing || f.err != 0 {
 		t.Fatalf("ping: reply xid=%d err=%d, want xid=%d err=0", f.xid, f.err, proto.XidPing)
 	}

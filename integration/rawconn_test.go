@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"sync"
 	"time"
 
+	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server/proto"
 )
 
 // errConnClosed reports that the server closed the connection before replying.
-var errConnClosed = errors.New("raw: connection closed by server")
+var errConnClosed = wireclient.ErrConnectionLoss
 
 // errExpired reports a ConnectResponse with timeout 0 and session 0.
-var errExpired = errors.New("raw: session expired")
+var errExpired = wireclient.ErrSessionExpired
 
 // frame is one server packet after the connect handshake.
 type frame struct {
@@ -26,166 +24,78 @@ type frame struct {
 	body []byte
 }
 
-// rawClient speaks the client protocol with no client-side logic: it sends the
-// bytes a step asks for and reports every reply and notification verbatim, so a
-// difference between servers cannot be hidden by a client library.
+// rawClient is the conformance scripts' client: a wireclient.Conn without
+// pings, so the server sees only the requests a step sends, that reports every
+// reply and notification verbatim (error codes as values, bodies undecoded),
+// so a difference between servers cannot be hidden by a client library.
 type rawClient struct {
-	conn      net.Conn
+	conn      *wireclient.Conn
 	sessionID int64
 	passwd    []byte
 	timeout   int32
-	lastZxid  int64 // highest positive reply zxid, as real clients track it
-	xid       int32
-
-	replies chan frame
-	done    chan struct{} // closed when the reader stops
-	quit    chan struct{} // closed by drop so a blocked reader gives up
-	mu      sync.Mutex
-	events  []frame
-	readErr error
+	lastZxid  int64 // highest reply zxid, as real clients track it
+	taken     uint64
 }
 
 // dialRaw connects and performs the handshake; session 0 asks for a new session.
 func dialRaw(ctx context.Context, addr string, session int64, passwd []byte, lastZxid int64) (*rawClient, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	c, err := wireclient.Dial(ctx, addr, wireclient.Options{SessionTimeout: 30 * time.Second, SessionID: session,
+		Passwd: passwd, LastZxid: lastZxid, SendReadOnlyByte: true, NoPings: true, MaxBuffer: maxFrame})
 	if err != nil {
-		return nil, fmt.Errorf("raw: dial %s: %w", addr, err)
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
-	}
-	if passwd == nil {
-		passwd = make([]byte, 16)
-	}
-	req := proto.ConnectRequest{LastZxidSeen: lastZxid, TimeOut: 30000, SessionID: session, Passwd: passwd, HasReadOnly: true}
-	if err := writeFrame(conn, encode(&req)); err != nil {
-		conn.Close()
 		return nil, err
 	}
-	body, err := readFrame(conn)
-	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("raw: connect response: %w", err)
-	}
-	var resp proto.ConnectResponse
-	rd := proto.NewDecoder(body, maxFrame)
-	resp.Decode(rd)
-	if err := rd.Err(); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("raw: connect response: %w", err)
-	}
-	if resp.TimeOut <= 0 || resp.SessionID == 0 {
-		conn.Close()
-		return nil, errExpired
-	}
-	_ = conn.SetDeadline(time.Time{})
-	c := &rawClient{conn: conn, sessionID: resp.SessionID, passwd: resp.Passwd, timeout: resp.TimeOut, lastZxid: lastZxid,
-		replies: make(chan frame, 256), done: make(chan struct{}), quit: make(chan struct{})}
-	go c.readLoop()
-	return c, nil
-}
-
-func (c *rawClient) readLoop() {
-	defer close(c.done)
-	for {
-		body, err := readFrame(c.conn)
-		if err != nil {
-			c.mu.Lock()
-			c.readErr = err
-			c.mu.Unlock()
-			return
-		}
-		f, err := parseReply(body)
-		if err != nil {
-			c.mu.Lock()
-			c.readErr = err
-			c.mu.Unlock()
-			return
-		}
-		if f.xid == proto.XidNotification {
-			c.mu.Lock()
-			c.events = append(c.events, f)
-			c.mu.Unlock()
-			continue
-		}
-		select {
-		case c.replies <- f:
-		case <-c.quit:
-			return
-		}
-	}
+	return &rawClient{conn: c, sessionID: c.SessionID(), passwd: c.Passwd(), timeout: int32(c.Timeout() / time.Millisecond),
+		lastZxid: lastZxid}, nil
 }
 
 // do sends one request with the next positive xid and waits for its reply.
 func (c *rawClient) do(ctx context.Context, op proto.OpCode, body []byte) (frame, error) {
-	c.xid++
-	return c.doXid(ctx, c.xid, op, body)
+	return c.doXid(ctx, 0, op, body)
 }
 
 // doXid sends a request with an explicit xid (auth uses -4) and waits for the reply.
 func (c *rawClient) doXid(ctx context.Context, xid int32, op proto.OpCode, body []byte) (frame, error) {
-	hdr := proto.RequestHeader{Xid: xid, Op: op}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.conn.SetWriteDeadline(dl)
-	}
-	if err := writeFrame(c.conn, append(encode(&hdr), body...)); err != nil {
-		return frame{}, fmt.Errorf("raw: send %v: %w", op, err)
-	}
-	select {
-	case f := <-c.replies:
-		return c.accept(xid, f)
-	case <-c.done:
-		select {
-		case f := <-c.replies:
-			return c.accept(xid, f)
-		default:
-			return frame{}, errConnClosed
+	hdr, b, err := c.conn.DoXid(ctx, xid, op, body)
+	c.lastZxid = max(c.lastZxid, c.conn.LastZxid())
+	// A reply's error code comes back as err itself; anything else means no reply.
+	if err != nil && err != error(hdr.Err) {
+		if errors.Is(err, wireclient.ErrXidMismatch) || !errors.Is(err, wireclient.ErrConnectionLoss) {
+			return frame{}, fmt.Errorf("raw: %v: %v", op, err) // not errConnClosed: say what went wrong
 		}
-	case <-ctx.Done():
-		return frame{}, fmt.Errorf("raw: waiting for %v reply: %w", op, ctx.Err())
+		return frame{}, errConnClosed
 	}
-}
-
-func (c *rawClient) accept(xid int32, f frame) (frame, error) {
-	if f.xid != xid {
-		return f, fmt.Errorf("raw: reply xid %d, want %d (FIFO order broken)", f.xid, xid)
-	}
-	if f.zxid > c.lastZxid {
-		c.lastZxid = f.zxid
-	}
-	return f, nil
+	return frame{xid: hdr.Xid, zxid: hdr.Zxid, err: int32(hdr.Err), body: b}, nil
 }
 
 // takeEvents returns the notifications received so far and forgets them.
 func (c *rawClient) takeEvents() []frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ev := c.events
-	c.events = nil
-	return ev
+	var out []frame
+	for n := c.conn.Notifications(); c.taken < n; c.taken++ {
+		ev, ok := <-c.conn.Events()
+		if !ok {
+			break
+		}
+		// The normaliser decodes notifications from their bytes: give it back
+		// what the server sent, trailing bytes included.
+		var e proto.Encoder
+		(&proto.WatcherEvent{Type: ev.Type, State: ev.State, Path: ev.Path}).Encode(&e)
+		out = append(out, frame{xid: proto.XidNotification, zxid: ev.Zxid, body: append(e.Bytes(), make([]byte, ev.Trailing)...)})
+	}
+	return out
 }
 
 // waitClosed waits until the server closes the connection.
 func (c *rawClient) waitClosed(ctx context.Context) error {
 	select {
-	case <-c.done:
+	case <-c.conn.Done():
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// drop closes the socket without closeSession (a connection loss) and waits for the reader.
-func (c *rawClient) drop() {
-	select {
-	case <-c.quit:
-	default:
-		close(c.quit)
-	}
-	_ = c.conn.Close()
-	<-c.done
-}
+// drop closes the socket without closeSession (a connection loss).
+func (c *rawClient) drop() { c.conn.Drop() }
 
 // maxFrame caps the frames the raw client reads and the lengths it decodes. It
 // is well above jute.maxbuffer so an oversized reply is reported, not refused.
@@ -199,26 +109,4 @@ func encode(rec proto.Record) []byte {
 	var e proto.Encoder
 	rec.Encode(&e)
 	return e.Bytes()
-}
-
-// parseReply splits a reply packet into its ReplyHeader and body.
-func parseReply(p []byte) (frame, error) {
-	var h proto.ReplyHeader
-	d := proto.NewDecoder(p, maxFrame)
-	h.Decode(d)
-	if err := d.Err(); err != nil {
-		return frame{}, fmt.Errorf("raw: reply header: %w", err)
-	}
-	return frame{xid: h.Xid, zxid: h.Zxid, err: int32(h.Err), body: p[len(p)-d.Remaining():]}, nil
-}
-
-// writeFrame writes a length-prefixed packet.
-func writeFrame(w io.Writer, body []byte) error {
-	_, err := w.Write(proto.AppendFrame(make([]byte, 0, 4+len(body)), body))
-	return err
-}
-
-// readFrame reads one length-prefixed packet into a new slice.
-func readFrame(r io.Reader) ([]byte, error) {
-	return proto.ReadFrame(r, nil, maxFrame)
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -169,21 +168,21 @@ func setData(t *testing.T, c *wireclient.Conn, path, data string) int64 {
 // rawConn is a bare TCP connection for checking exactly what the server sends
 // (or that it sends nothing) around the handshake.
 type rawConn struct {
-	t  *testing.T
-	nc net.Conn
-	br *bufio.Reader
+	t   *testing.T
+	raw *wireclient.RawConn
+	nc  net.Conn // raw's socket, for writing arbitrary bytes
 }
 
 // rawDial connects without a handshake; the connection closes with the test.
 func rawDial(t *testing.T, addr string) *rawConn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", addr, waitTimeout)
+	raw, err := wireclient.DialRaw(testCtx(t), addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { nc.Close() })
-	_ = nc.SetDeadline(time.Now().Add(waitTimeout))
-	return &rawConn{t: t, nc: nc, br: bufio.NewReader(nc)}
+	t.Cleanup(func() { raw.Close() })
+	_ = raw.SetDeadline(time.Now().Add(waitTimeout))
+	return &rawConn{t: t, raw: raw, nc: raw.Conn}
 }
 
 // send writes one frame holding the concatenation of recs.
@@ -195,58 +194,33 @@ func (r *rawConn) send(recs ...proto.Record) {
 }
 
 // trySend is send for callers that expect the server may hang up.
-func (r *rawConn) trySend(recs ...proto.Record) error {
-	var e proto.Encoder
-	for _, rec := range recs {
-		rec.Encode(&e)
-	}
-	_, err := r.nc.Write(proto.AppendFrame(nil, e.Bytes()))
-	return err
-}
+func (r *rawConn) trySend(recs ...proto.Record) error { return r.raw.Send(recs...) }
 
 // connect sends req and returns the decoded ConnectResponse, or nil if the
 // server closed the connection without one.
 func (r *rawConn) connect(req proto.ConnectRequest) *proto.ConnectResponse {
 	r.t.Helper()
-	if req.Passwd == nil {
-		req.Passwd = make([]byte, 16)
-	}
-	r.send(&req)
-	frame, err := proto.ReadFrame(r.br, nil, proto.DefaultMaxBuffer)
+	resp, err := r.raw.Handshake(&req)
 	if errors.Is(err, io.EOF) || isReset(err) {
 		return nil // closed without a reply (a reset if our bytes were unread)
 	}
 	if err != nil {
-		r.t.Fatalf("read connect response: %v", err)
+		r.t.Fatalf("connect: %v", err)
 	}
-	var resp proto.ConnectResponse
-	d := proto.NewDecoder(frame, proto.DefaultMaxBuffer)
-	resp.Decode(d)
-	if d.Err() != nil {
-		r.t.Fatalf("decode connect response: %v", d.Err())
-	}
-	return &resp
+	return resp
 }
 
 // reply reads the next frame as a reply header and body.
-func (r *rawConn) reply() (proto.ReplyHeader, []byte, error) {
-	frame, err := proto.ReadFrame(r.br, nil, proto.DefaultMaxBuffer)
-	if err != nil {
-		return proto.ReplyHeader{}, nil, err
-	}
-	var hdr proto.ReplyHeader
-	d := proto.NewDecoder(frame, proto.DefaultMaxBuffer)
-	hdr.Decode(d)
-	return hdr, frame[len(frame)-d.Remaining():], d.Err()
-}
+func (r *rawConn) reply() (proto.ReplyHeader, []byte, error) { return r.raw.ReadReply() }
 
 // expectEOF checks that the server closes the connection with nothing more
 // to say.
 func (r *rawConn) expectEOF() {
 	r.t.Helper()
-	b, err := r.br.ReadByte()
-	if err == nil {
-		r.t.Fatalf("expected the server to close, got byte 0x%x", b)
+	var b [1]byte
+	n, err := r.nc.Read(b[:])
+	if n > 0 {
+		r.t.Fatalf("expected the server to close, got byte 0x%x", b[0])
 	}
 	if !errors.Is(err, io.EOF) && !isReset(err) {
 		r.t.Fatalf("expected EOF, got %v", err)
@@ -278,7 +252,7 @@ func fourLetter(t *testing.T, addr, cmd string, extra ...byte) string {
 	if _, err := r.nc.Write(append([]byte(cmd), extra...)); err != nil {
 		t.Fatal(err)
 	}
-	out, err := io.ReadAll(r.br)
+	out, err := io.ReadAll(r.nc)
 	if err != nil && !isReset(err) {
 		t.Fatalf("%s: %v", cmd, err)
 	}

@@ -7,11 +7,9 @@
 package testtarget
 
 import (
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"reflect"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/herd-io/herd/herdtest"
+	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/internal/zkpeer"
 )
 
@@ -103,56 +102,22 @@ func ExpireSession(t testing.TB, addr string, conn *zk.Conn) {
 	}
 }
 
-// closeSessionRaw speaks just enough of the wire protocol: ConnectRequest
-// with the session's id and password, then closeSession (opcode -11).
+// closeSessionRaw attaches a second connection to the session (id and
+// password) and sends closeSession from it.
 func closeSessionRaw(addr string, sid int64, passwd []byte) error {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := wireclient.Dial(ctx, addr, wireclient.Options{SessionTimeout: 10 * time.Second, SessionID: sid, Passwd: passwd})
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	// ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd.
-	req := binary.BigEndian.AppendUint32(nil, 0)
-	req = binary.BigEndian.AppendUint64(req, 0)
-	req = binary.BigEndian.AppendUint32(req, 10000)
-	req = binary.BigEndian.AppendUint64(req, uint64(sid))
-	req = binary.BigEndian.AppendUint32(req, uint32(len(passwd)))
-	req = append(req, passwd...)
-	if err := writeFrame(nc, req); err != nil {
-		return err
+	if c.SessionID() != sid {
+		c.Drop()
+		return fmt.Errorf("server attached session %#x, not %#x", c.SessionID(), sid)
 	}
-	resp, err := readFrame(nc)
-	if err != nil {
-		return err
-	}
-	// ConnectResponse: protocolVersion, timeOut, sessionId, passwd.
-	if len(resp) < 16 || int64(binary.BigEndian.Uint64(resp[8:16])) != sid {
-		return fmt.Errorf("server did not attach session %#x (response %x)", sid, resp)
-	}
-	// RequestHeader: xid, type = closeSession.
-	closeReq := binary.BigEndian.AppendUint32(nil, 1)
-	closeReq = binary.BigEndian.AppendUint32(closeReq, uint32(0xFFFFFFF5)) // -11
-	if err := writeFrame(nc, closeReq); err != nil {
-		return err
-	}
-	if _, err := readFrame(nc); err != nil && !errors.Is(err, io.EOF) {
+	// A server may hang up instead of answering closeSession; the session is closed either way.
+	if err := c.Close(ctx); err != nil && !errors.Is(err, wireclient.ErrConnectionLoss) {
 		return err
 	}
 	return nil
-}
-
-func writeFrame(w io.Writer, b []byte) error {
-	_, err := w.Write(append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...))
-	return err
-}
-
-func readFrame(r io.Reader) ([]byte, error) {
-	var n [4]byte
-	if _, err := io.ReadFull(r, n[:]); err != nil {
-		return nil, err
-	}
-	b := make([]byte, binary.BigEndian.Uint32(n[:]))
-	_, err := io.ReadFull(r, b)
-	return b, err
 }

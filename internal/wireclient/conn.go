@@ -23,6 +23,7 @@ type Conn struct {
 	passwd    []byte
 	timeout   time.Duration
 	readOnly  bool
+	noPings   bool
 	lastZxid  atomic.Int64
 	notified  atomic.Uint64 // notifications queued on events so far
 
@@ -54,20 +55,20 @@ type call struct {
 // must be released with Close or Drop.
 func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	opts.defaults()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	raw, err := DialRaw(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("wireclient: dial %s: %w", addr, err)
+		return nil, err
 	}
-	resp, err := handshake(ctx, nc, opts)
+	raw.MaxBuffer = opts.MaxBuffer
+	resp, err := handshake(ctx, raw, opts)
 	if err != nil {
-		nc.Close()
+		raw.Close()
 		return nil, err
 	}
 	c := &Conn{
-		nc: nc, log: opts.Logger.With(zap.String("addr", addr), zap.Int64("session", resp.SessionID)),
+		nc: raw.Conn, log: opts.Logger.With(zap.String("addr", addr), zap.Int64("session", resp.SessionID)),
 		maxBuffer: opts.MaxBuffer, sessionID: resp.SessionID, passwd: resp.Passwd,
-		timeout: time.Duration(resp.TimeOut) * time.Millisecond, readOnly: resp.ReadOnly,
+		timeout: time.Duration(resp.TimeOut) * time.Millisecond, readOnly: resp.ReadOnly, noPings: opts.NoPings,
 		events: newEventQueue(), quit: make(chan struct{}),
 	}
 	c.lastZxid.Store(opts.LastZxid)
@@ -79,40 +80,27 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 
 // handshake sends the ConnectRequest and reads the ConnectResponse, giving up
 // when ctx ends.
-func handshake(ctx context.Context, nc net.Conn, opts Options) (*proto.ConnectResponse, error) {
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+func handshake(ctx context.Context, raw *RawConn, opts Options) (*proto.ConnectResponse, error) {
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	req := &proto.ConnectRequest{
+	resp, err := raw.Handshake(&proto.ConnectRequest{
 		LastZxidSeen: opts.LastZxid, TimeOut: int32(opts.SessionTimeout / time.Millisecond),
 		SessionID: opts.SessionID, Passwd: opts.Passwd, ReadOnly: opts.ReadOnly, HasReadOnly: opts.SendReadOnlyByte,
-	}
-	var e proto.Encoder
-	req.Encode(&e)
-	if _, err := nc.Write(proto.AppendFrame(nil, e.Bytes())); err != nil {
-		return nil, fmt.Errorf("wireclient: send connect request: %w", handshakeErr(ctx, err))
-	}
-	frame, err := proto.ReadFrame(nc, nil, opts.MaxBuffer)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("wireclient: read connect response: %w", handshakeErr(ctx, err))
-	}
-	var resp proto.ConnectResponse
-	d := proto.NewDecoder(frame, opts.MaxBuffer)
-	resp.Decode(d)
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("wireclient: connect response: %w", err)
+		// A server that will not take this client (its lastZxidSeen is ahead
+		// of the server's, or the server is starting) closes without a
+		// response: connection loss, so a session moves on to the next server.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("wireclient: handshake: %w: %w", ErrConnectionLoss, err)
 	}
 	if resp.TimeOut <= 0 || resp.SessionID == 0 {
 		return nil, fmt.Errorf("wireclient: session 0x%x rejected: %w", uint64(opts.SessionID), ErrSessionExpired)
 	}
-	_ = nc.SetDeadline(time.Time{})
-	return &resp, nil
-}
-
-func handshakeErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return fmt.Errorf("%w: %w", ErrConnectionLoss, err)
+	_ = raw.SetDeadline(time.Time{})
+	return resp, nil
 }
 
 // SessionID is the session the server assigned or re-attached.
@@ -140,6 +128,9 @@ func (c *Conn) Events() <-chan Event { return c.events.out }
 // before a reply are counted by the time Do returns that reply, so a caller can
 // wait until it has handled them all.
 func (c *Conn) Notifications() uint64 { return c.notified.Load() }
+
+// Done is closed when the connection has ended, whoever ended it.
+func (c *Conn) Done() <-chan struct{} { return c.quit }
 
 // Err returns why the connection ended, or nil while it is up.
 func (c *Conn) Err() error {

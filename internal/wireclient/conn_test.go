@@ -100,3 +100,13 @@ func TestWrongPasswordIsExpired(t *testing.T) {
 		t.Fatalf("Dial with wrong password: %v, want ErrSessionExpired", err)
 	}
 }
+
+func TestCallerPingWithoutPinger(t *testing.T) {
+	ctx := testCtx(t)
+	c := dial(t, peerAddr(t), Options{SessionTimeout: 10 * time.Second, NoPings: true})
+	defer c.Close(ctx)
+	hdr, body, err := c.DoXid(ctx, proto.XidPing, proto.OpPing, nil)
+	if err != nil || hdr.Xid != proto.XidPing || len(body) != 0 {
+		t.Fatalf("ping = %+v %d bytes %v", hdr, len(body), err)
+	}
+}

@@ -14,10 +14,19 @@ type Event struct {
 	Path  string
 	// Zxid is the notification's ReplyHeader zxid (-1 from 3.8 servers).
 	Zxid int64
+	// Trailing counts bytes the server sent after the WatcherEvent; a
+	// conformant server sends none.
+	Trailing int
 }
 
-// StateDisconnected is the State of the event that reports the connection ended.
-const StateDisconnected int32 = 0
+// Keeper states of an Event (the Java client's Watcher.Event.KeeperState).
+// A Conn reports only StateDisconnected itself; a Session reports them all.
+const (
+	StateDisconnected  int32 = 0
+	StateSyncConnected int32 = proto.StateSyncConnected
+	StateExpired       int32 = -112
+	StateClosed        int32 = 7
+)
 
 // eventQueue is an unbounded queue in front of the Events channel, so a slow
 // reader never stalls the connection's reply loop.

@@ -10,9 +10,9 @@ import (
 	"github.com/herd-io/herd/server/proto"
 )
 
-// fakeServer accepts one connection, completes the handshake and then runs
-// script on the connection; it lets tests misbehave in ways real servers do not.
-func fakeServer(t *testing.T, script func(nc net.Conn)) string {
+// fakeListener accepts one connection and hands it to handle; it lets tests
+// misbehave in ways real servers do not.
+func fakeListener(t *testing.T, handle func(nc net.Conn)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -27,17 +27,39 @@ func fakeServer(t *testing.T, script func(nc net.Conn)) string {
 			return
 		}
 		defer nc.Close()
+		handle(nc)
+	}()
+	return l.Addr().String()
+}
+
+// fakeServer is a fakeListener that completes the handshake (with resp, or
+// session 42) and then runs script on the connection.
+func fakeServer(t *testing.T, script func(nc net.Conn), resp ...proto.ConnectResponse) string {
+	t.Helper()
+	r := proto.ConnectResponse{TimeOut: 9000, SessionID: 42, Passwd: make([]byte, 16)}
+	if len(resp) > 0 {
+		r = resp[0]
+	}
+	return fakeListener(t, func(nc net.Conn) {
 		if _, err := proto.ReadFrame(nc, nil, 0); err != nil {
 			return
 		}
 		var e proto.Encoder
-		(&proto.ConnectResponse{TimeOut: 9000, SessionID: 42, Passwd: make([]byte, 16)}).Encode(&e)
+		r.Encode(&e)
 		if _, err := nc.Write(proto.AppendFrame(nil, e.Bytes())); err != nil {
 			return
 		}
 		script(nc)
-	}()
-	return l.Addr().String()
+	})
+}
+
+// readConnect reads and decodes a ConnectRequest (zero if there is none).
+func readConnect(nc net.Conn) proto.ConnectRequest {
+	var req proto.ConnectRequest
+	if f, err := proto.ReadFrame(nc, nil, 0); err == nil {
+		req.Decode(proto.NewDecoder(f, 0))
+	}
+	return req
 }
 
 func reply(nc net.Conn, xid int32, zxid int64, code proto.Error, body []byte) {

@@ -11,13 +11,16 @@ import (
 
 // readLoop reads replies and notifications until the connection ends. A read
 // times out after two thirds of the session timeout, as the Java client's does:
-// pings every third keep traffic flowing on a healthy connection.
+// pings every third keep traffic flowing on a healthy connection. Without
+// pings (Options.NoPings) there is no deadline: the server ends the connection.
 func (c *Conn) readLoop() {
 	defer c.wg.Done()
 	var d proto.Decoder
 	buf := make([]byte, 0, 4096)
 	for {
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.timeout * 2 / 3))
+		if !c.noPings {
+			_ = c.nc.SetReadDeadline(time.Now().Add(c.timeout * 2 / 3))
+		}
 		frame, err := proto.ReadFrame(c.nc, buf, c.maxBuffer)
 		if err != nil {
 			c.fail(fmt.Errorf("%w: read: %w", ErrConnectionLoss, err))
@@ -40,10 +43,8 @@ func (c *Conn) readLoop() {
 				c.fail(fmt.Errorf("%w: notification: %w", ErrConnectionLoss, err))
 				return
 			}
-			c.events.push(Event{Type: ev.Type, State: ev.State, Path: ev.Path, Zxid: hdr.Zxid})
+			c.events.push(Event{Type: ev.Type, State: ev.State, Path: ev.Path, Zxid: hdr.Zxid, Trailing: bd.Remaining()})
 			c.notified.Add(1)
-		case proto.XidPing:
-			c.log.Debug("ping reply", zap.Int64("zxid", hdr.Zxid))
 		default:
 			if err := c.complete(hdr, body); err != nil {
 				c.fail(fmt.Errorf("%w: %w", ErrConnectionLoss, err))
@@ -53,9 +54,16 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// complete hands a reply to the oldest pending call, which it must answer.
+// complete hands a reply to the oldest pending call, which it must answer. A
+// ping reply answers a caller's ping (DoXid with proto.XidPing) at the head of
+// the queue; otherwise it is the pinger's and only logged.
 func (c *Conn) complete(hdr proto.ReplyHeader, body []byte) error {
 	c.mu.Lock()
+	if hdr.Xid == proto.XidPing && (len(c.pending) == 0 || c.pending[0].xid != proto.XidPing) {
+		c.mu.Unlock()
+		c.log.Debug("ping reply", zap.Int64("zxid", hdr.Zxid))
+		return nil
+	}
 	if len(c.pending) == 0 || c.pending[0].xid != hdr.Xid {
 		want := int32(0)
 		if len(c.pending) > 0 {
@@ -79,6 +87,9 @@ func (c *Conn) complete(hdr proto.ReplyHeader, body []byte) error {
 // pingLoop sends a ping every third of the session timeout.
 func (c *Conn) pingLoop() {
 	defer c.wg.Done()
+	if c.noPings {
+		return
+	}
 	t := time.NewTicker(c.timeout / 3)
 	defer t.Stop()
 	for {

@@ -22,6 +22,10 @@ type Options struct {
 	SendReadOnlyByte bool
 	// ReadOnly is the value of that byte (Java's canBeReadOnly).
 	ReadOnly bool
+	// NoPings turns the keep-alive pings off (and with them the read
+	// deadline), for tests that must see only the traffic they send; the
+	// session then lives only as long as the caller keeps it busy.
+	NoPings bool
 	// MaxBuffer caps incoming frames; 0 means proto.DefaultMaxBuffer.
 	MaxBuffer int
 	// Logger receives debug logs; nil means no logging.

@@ -9,7 +9,7 @@ import (
 )
 
 // Client is what the shell needs from a ZooKeeper session. The production
-// implementation (wire.go) speaks the wire protocol through internal/wireclient;
+// implementation (wire.go) is a reconnecting internal/wireclient.Session;
 // tests use an in-memory fake. Errors from the server wrap a proto.Error.
 type Client interface {
 	Create(ctx context.Context, path string, data []byte, acl []proto.ACL, mode proto.CreateMode, ttl int64) (string, error)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/herd-io/herd/herdtest"
+	"github.com/herd-io/herd/internal/faultproxy"
 	"github.com/herd-io/herd/internal/zkpeer"
 	"github.com/herd-io/herd/server/proto"
 )
@@ -148,12 +149,17 @@ func TestReconnectRestoresSessionWatchesAndAuth(t *testing.T) {
 func testReconnectRestoresSessionWatchesAndAuth(t *testing.T, addr string) {
 	ctx := testCtx(t)
 	events := make(chan Event, 16)
-	c, err := DialWire(ctx, addr, DialOptions{SessionTimeoutMs: 10000}, func(e Event) { events <- e })
+	// The connection goes through a proxy that can cut it under the client.
+	p, err := faultproxy.New(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := DialWire(ctx, p.Addr(), DialOptions{SessionTimeoutMs: 10000}, func(e Event) { events <- e })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	w := c.(*wireClient)
 	expect := func(state KeeperState, typ proto.EventType, path string) {
 		t.Helper()
 		select {
@@ -179,19 +185,13 @@ func testReconnectRestoresSessionWatchesAndAuth(t *testing.T, addr string) {
 	if _, _, err := c.Get(ctx, "/rc-w", true); err != nil {
 		t.Fatal(err)
 	}
-	w.mu.Lock()
-	before := w.conn
-	w.mu.Unlock()
-	id := before.SessionID()
-	before.Drop()
+	p.Cut()
 	expect(StateDisconnected, proto.EventNone, "")
 	expect(StateSyncConnected, proto.EventNone, "")
-	w.mu.Lock()
-	after := w.conn
-	w.mu.Unlock()
-	if after.SessionID() != id || c.State() != stateConnected {
-		t.Fatalf("session %x state %s, want %x CONNECTED", after.SessionID(), c.State(), id)
+	if p.Accepted() != 2 || c.State() != stateConnected {
+		t.Fatalf("%d connections, state %s; want a second connection, CONNECTED", p.Accepted(), c.State())
 	}
+	// The ephemeral below is listed only for the session that made it.
 	eph, err := c.GetEphemerals(ctx, "/rc-")
 	if err != nil || len(eph) != 1 || eph[0] != "/rc-eph" {
 		t.Fatalf("ephemerals %v %v", eph, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server/proto"
 )
 
@@ -51,7 +52,7 @@ var codeMessages = map[proto.Error]string{
 func describe(err error, path string) error {
 	var code proto.Error
 	if !errors.As(err, &code) {
-		if errors.Is(err, ErrNotConnected) {
+		if errors.Is(err, ErrNotConnected) || errors.Is(err, wireclient.ErrClosed) {
 			return &cliError{msg: "Not connected", err: err}
 		}
 		return &cliError{msg: err.Error(), err: err}

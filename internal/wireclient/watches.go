@@ -1,4 +1,4 @@
-package shell
+package wireclient
 
 import (
 	"sort"
@@ -7,9 +7,10 @@ import (
 	"github.com/herd-io/herd/server/proto"
 )
 
-// watchSet is the client's record of the watches it has set, so that they can
+// watchSet is a Session's record of the watches it has set, so that they can
 // be re-registered after a reconnect (SetWatches) and so that only events for
-// registered watches are shown, as the Java client delivers them.
+// registered watches are delivered, as the Java client delivers them. Paths
+// are the caller's (chroot removed).
 type watchSet struct {
 	data, exist, child, persistent, recursive map[string]bool
 }
@@ -63,7 +64,7 @@ func (w *watchSet) remove(path string, typ proto.WatcherType) ([]Event, bool) {
 	drop := func(m map[string]bool, t proto.EventType) {
 		if m[path] {
 			delete(m, path)
-			evs = append(evs, Event{Type: t, State: StateSyncConnected, Path: path})
+			evs = append(evs, Event{Type: t, State: StateSyncConnected, Path: path, Zxid: -1})
 		}
 	}
 	if typ == proto.WatcherData || typ == proto.WatcherAny {
@@ -94,12 +95,13 @@ func (w *watchSet) has(path string, typ proto.WatcherType) bool {
 	return d || c || p
 }
 
-// setWatches builds the re-registration request sent after a reconnect.
-func (w *watchSet) setWatches(relZxid int64) (proto.OpCode, *proto.SetWatches, bool) {
+// setWatches builds the re-registration request sent after a reconnect, with
+// the server's paths (under chroot).
+func (w *watchSet) setWatches(relZxid int64, chroot string) (proto.OpCode, *proto.SetWatches, bool) {
 	keys := func(m map[string]bool) []string {
 		out := make([]string, 0, len(m))
 		for k := range m {
-			out = append(out, k)
+			out = append(out, serverPath(chroot, k))
 		}
 		sort.Strings(out)
 		return out

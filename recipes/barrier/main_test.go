@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,9 +73,11 @@ func newClient(t testing.TB, addr string, opts ...framework.Option) *framework.C
 	return c
 }
 
-// testPath is a path of the test's own on a shared server.
+// testPath is a path of the test's own on a shared server (also under -count).
 func testPath(t testing.TB) string {
-	return "/" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	return fmt.Sprintf("/%s-%d", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), runs.Add(1))
 }
+
+var runs atomic.Int64
 
 var _ = herdtest.Start

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -60,8 +61,8 @@ func (q *WorkQueue) Consume(ctx context.Context, concurrency int, handle func(ct
 		go func() {
 			defer wg.Done()
 			for t := range cs.work {
-				again := cs.process(ctx, t)
-				cs.results <- result{t.it, again}
+				again, collided := cs.process(ctx, t)
+				cs.results <- result{t.it, again, collided}
 			}
 		}()
 	}
@@ -95,6 +96,7 @@ type consumer struct {
 	inflight     map[string]bool
 	heldByOthers int  // items of the last listing claimed by other consumers
 	needList     bool // list now
+	contended    bool // claims collided with other consumers' since the last listing
 	dirty        bool // the items directory changed since the last listing
 	listed       int  // items in the last listing
 	handed       int  // items handed out since the last listing
@@ -119,8 +121,9 @@ type task struct {
 // means the item is still in the queue, unchanged, for another delivery (it
 // was released or could not be claimed), which no watch would report.
 type result struct {
-	it    item
-	again bool
+	it       item
+	again    bool
+	collided bool // another consumer had claimed it
 }
 
 // relistFraction: with a change seen, list again once this share of the last
@@ -161,7 +164,7 @@ func (cs *consumer) dispatch(ctx context.Context) error {
 		}
 		now := time.Now()
 		cs.promote(now)
-		next, ok := cs.peek()
+		at, next, ok := cs.pick()
 		if !ok && !cs.dirty && cs.heldByOthers > 0 && cs.claimsW == nil {
 			cs.watchClaims(ctx)
 		}
@@ -176,11 +179,12 @@ func (cs *consumer) dispatch(ctx context.Context) error {
 		}
 		select {
 		case work <- task{next, cs.ep}:
-			heap.Pop(&cs.ready)
+			heap.Remove(&cs.ready, at)
 			cs.inflight[next.name] = true
 			cs.handed++
 		case r := <-cs.results:
 			delete(cs.inflight, r.it.name)
+			cs.contended = cs.contended || r.collided
 			if r.again {
 				heap.Push(&cs.ready, r.it)
 			}
@@ -291,7 +295,7 @@ func (cs *consumer) list(ctx context.Context) error {
 	}
 	heap.Init(&cs.ready)
 	heap.Init(&cs.delayed)
-	cs.needList, cs.dirty, cs.listed, cs.handed, cs.claimsW = false, false, len(names), 0, nil
+	cs.needList, cs.dirty, cs.listed, cs.handed, cs.claimsW, cs.contended = false, false, len(names), 0, nil, false
 	return nil
 }
 
@@ -328,16 +332,33 @@ func (cs *consumer) promote(now time.Time) {
 	}
 }
 
-// peek returns the best ready item not already in hand.
-func (cs *consumer) peek() (item, bool) {
-	for cs.ready.Len() > 0 {
-		it := cs.ready.items[0]
-		if !cs.inflight[it.name] {
-			return it, true
-		}
+// spread is how many of the best ready items a consumer that met
+// competition chooses from at random: consumers walking one listing in step
+// would otherwise collide on every claim.
+const spread = 16
+
+// pick returns the best ready item not already in hand and its heap index;
+// when contended, a random one among the first entries of the heap with the
+// best item's priority (so priorities stay strict, FIFO only approximate).
+func (cs *consumer) pick() (int, item, bool) {
+	for cs.ready.Len() > 0 && cs.inflight[cs.ready.items[0].name] {
 		heap.Pop(&cs.ready)
 	}
-	return item{}, false
+	if cs.ready.Len() == 0 {
+		return 0, item{}, false
+	}
+	if !cs.contended {
+		return 0, cs.ready.items[0], true
+	}
+	best := cs.ready.items[0].priority
+	var choice []int
+	for i, it := range cs.ready.items[:min(spread, cs.ready.Len())] {
+		if it.priority == best && !cs.inflight[it.name] {
+			choice = append(choice, i)
+		}
+	}
+	i := choice[rand.IntN(len(choice))]
+	return i, cs.ready.items[i], true
 }
 
 // sleep waits d unless ctx ends or the client closes.

@@ -16,7 +16,8 @@
 // when a connection fails mid-take: one versioned write afterwards tells
 // whether the take applied (Curator cannot tell, and loses the item).
 // Curator's and ZooKeeper's takers ignore taker- nodes. Takers list the queue
-// once per batch of items, not once per item.
+// once per batch of items, not once per item, and spread over the oldest few
+// items once they meet competition.
 //
 // # WorkQueue
 //
@@ -37,7 +38,9 @@
 // A consumer lists items/ (and claims/) into a local heap ordered by
 // priority, then sequence, with delayed items on a timer, and lists again
 // only when that is used up or, once something changed, when an eighth of it
-// has been handed out, so a long backlog does not cost a listing per item. To
+// has been handed out, so a long backlog does not cost a listing per item.
+// Once its claims collide with other consumers', it picks among the first
+// few items of the best priority instead of strictly the first. To
 // deliver an item it creates the item's claim (an existing claim means
 // another consumer holds it), reads the item and runs the handler. It then
 // settles in one transaction that also checks its consumer node, so it can

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -133,7 +134,10 @@ func (q *Queue) Len(ctx context.Context) (int, error) {
 
 // Take removes the head of the queue and returns its data, blocking until
 // there is an item or ctx ends. Each item goes to exactly one taker; see
-// ErrMaybeTaken for the one case where a taker cannot know.
+// ErrMaybeTaken for the one case where a taker cannot know. A lone taker gets
+// the items in order; a taker that meets competition (another taker took the
+// item it tried) picks among the oldest few items from then on, so that
+// takers do not all collide on the head.
 //
 // The first Take of a session creates this Queue's receipt, an ephemeral
 // "taker-<uuid>" node in the queue's directory that later takes reuse (it is
@@ -144,8 +148,9 @@ func (q *Queue) Take(ctx context.Context) ([]byte, error) {
 	if q.err != nil {
 		return nil, q.err
 	}
+	contended := false
 	for {
-		name, err := q.next(ctx)
+		name, err := q.next(ctx, contended)
 		if err != nil {
 			return nil, err
 		}
@@ -153,20 +158,32 @@ func (q *Queue) Take(ctx context.Context) ([]byte, error) {
 		if done || err != nil {
 			return data, err
 		}
+		// Another taker had it: takers walking the same listing in step
+		// would keep colliding, so from now on pick among the first few
+		// (spread).
+		contended = true
 	}
 }
 
 // next returns the name of the next item to try, listing the queue when the
 // last listing is used up, and waiting for an item when the queue is empty.
+// It returns the oldest item, or, when contended, one of the oldest few.
 // Items created after a listing have higher sequence numbers than every item
 // in it, so working through one listing before the next keeps FIFO order
 // without listing the queue again for every item (what makes Curator's
 // queues slow on long backlogs).
-func (q *Queue) next(ctx context.Context) (string, error) {
+func (q *Queue) next(ctx context.Context, contended bool) (string, error) {
 	for {
 		q.mu.Lock()
-		if len(q.cached) > 0 {
-			name := q.cached[0]
+		if n := len(q.cached); n > 0 {
+			i := 0
+			if contended {
+				i = rand.IntN(min(n, spread))
+			}
+			// Take cached[i]; the head moves into its slot (O(1), and the
+			// head stays among the first few).
+			name := q.cached[i]
+			q.cached[i] = q.cached[0]
 			q.cached = q.cached[1:]
 			q.mu.Unlock()
 			return name, nil

@@ -13,11 +13,12 @@ import (
 )
 
 // process claims one item, runs the handler on it and settles the outcome.
-// It reports whether the item is left as it was, to be delivered again.
-func (cs *consumer) process(ctx context.Context, t task) (again bool) {
+// It reports whether the item is left as it was, to be delivered again, and
+// whether another consumer had claimed it.
+func (cs *consumer) process(ctx context.Context, t task) (again, collided bool) {
 	it, ep := t.it, t.ep
 	if ctx.Err() != nil {
-		return false
+		return false, false
 	}
 	// Claiming, reading and settling run on a context that outlives ctx but
 	// not the session: a claim made in a session ends with it, and so does
@@ -30,7 +31,8 @@ func (cs *consumer) process(ctx context.Context, t task) (again bool) {
 	_, err := cs.c.Create(sctx, claim, []byte(cs.q.opts.consumerID),
 		framework.WithMode(framework.ModeEphemeral), framework.WithContainerParents())
 	if errors.Is(err, zk.ErrNodeExists) {
-		return false // another consumer has it
+		cs.q.collisions.Add(1)
+		return false, true // another consumer has it
 	}
 	if err != nil || cs.c.SessionID() != ep.sess.ID() {
 		// Failed (the create may still have reached the server) or made in a
@@ -39,7 +41,7 @@ func (cs *consumer) process(ctx context.Context, t task) (again bool) {
 			log.Warn("claiming an item failed", zap.Error(err))
 		}
 		cs.dropOwnClaim(ctx, claim)
-		return true
+		return true, false
 	}
 	data, _, err := cs.c.Get(sctx, itemPath)
 	if err != nil || ctx.Err() != nil {
@@ -48,7 +50,7 @@ func (cs *consumer) process(ctx context.Context, t task) (again bool) {
 			log.Warn("reading a claimed item failed", zap.Error(err))
 		}
 		cs.settle(sctx, ep, claim, func() *framework.Txn { return cs.releaseTxn(ep, claim) })
-		return err == nil // read, but ctx ended first
+		return err == nil, false // read, but ctx ended first
 	}
 
 	hctx, stopHandler := handlerContext(ctx, ep.sess, cs.q.opts.grace)
@@ -64,7 +66,7 @@ func (cs *consumer) process(ctx context.Context, t task) (again bool) {
 	case interrupted:
 		log.Debug("handler interrupted; releasing the item", zap.Error(herr))
 		cs.settle(sctx, ep, claim, func() *framework.Txn { return cs.releaseTxn(ep, claim) })
-		return true
+		return true, false
 	case it.attempts+1 >= cs.q.opts.maxAttempts:
 		log.Warn("handler failed for the last time; moving the item to the dead letters",
 			zap.Int("attempts", it.attempts+1), zap.Error(herr))
@@ -86,7 +88,7 @@ func (cs *consumer) process(ctx context.Context, t task) (again bool) {
 				Create(again, data, framework.ModePersistentSequential, nil).Delete(claim, -1)
 		})
 	}
-	return false
+	return false, false
 }
 
 // releaseTxn gives a claim up, if it is still ours.

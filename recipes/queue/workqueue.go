@@ -43,7 +43,8 @@ type WorkQueue struct {
 	opts options
 	err  error
 
-	lists atomic.Int64 // listings of the items directory by this value's consumers (for tests)
+	lists      atomic.Int64 // listings of the items directory by this value's consumers (for tests)
+	collisions atomic.Int64 // claims that found another consumer's claim (for tests)
 }
 
 // Option configures a WorkQueue.

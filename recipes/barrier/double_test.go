@@ -196,3 +196,44 @@ func TestDoubleBarrierSessionLost(t *testing.T) {
 		}
 	})
 }
+
+// TestDoubleBarrierCancelledLeave: a member whose Leave ctx ends has left
+// all the same (its node is gone), and the others' Leave still completes.
+func TestDoubleBarrierCancelledLeave(t *testing.T) {
+	eachTarget(t, func(t *testing.T, addr string) {
+		ctx := testCtx(t)
+		p := testPath(t)
+		obs := newClient(t, addr)
+		a := barrier.NewDouble(newClient(t, addr), p, "a", 2)
+		b := barrier.NewDouble(newClient(t, addr), p, "b", 2)
+		entered := make(chan error, 2)
+		go func() { entered <- a.Enter(ctx) }()
+		go func() { entered <- b.Enter(ctx) }()
+		for range 2 {
+			if err := <-entered; err != nil {
+				t.Fatal(err)
+			}
+		}
+		short, cancel := context.WithCancel(ctx)
+		left := make(chan error, 1)
+		go func() { left <- a.Leave(short) }()
+		// a is waiting for b (a's node may already be gone if it is not the lowest).
+		noneYet(t, left, "Leave while another member is inside")
+		cancel()
+		if err := <-left; !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Leave: %v", err)
+		}
+		if m := members(t, obs, p); len(m) != 1 {
+			t.Fatalf("members after a's cancelled Leave: %v, want b's alone", m)
+		}
+		if err := b.Leave(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if m := members(t, obs, p); len(m) != 0 {
+			t.Fatalf("left behind %v", m)
+		}
+		if err := a.Leave(ctx); !errors.Is(err, barrier.ErrNotEntered) {
+			t.Fatalf("Leave after a cancelled Leave: %v", err)
+		}
+	})
+}

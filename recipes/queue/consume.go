@@ -94,12 +94,12 @@ type consumer struct {
 	ready        itemHeap // items due, best first
 	delayed      itemHeap // items not yet due, earliest first
 	inflight     map[string]bool
-	heldByOthers int  // items of the last listing claimed by other consumers
-	needList     bool // list now
-	contended    bool // claims collided with other consumers' since the last listing
-	dirty        bool // the items directory changed since the last listing
-	listed       int  // items in the last listing
-	handed       int  // items handed out since the last listing
+	heldByOthers map[string]bool // items of the last listing claimed by other consumers
+	needList     bool            // list now
+	contended    bool            // claims collided with other consumers' since the last listing
+	dirty        bool            // the items directory changed since the last listing
+	listed       int             // items in the last listing
+	handed       int             // items handed out since the last listing
 	itemsW       <-chan zk.Event
 	claimsW      <-chan zk.Event
 }
@@ -165,8 +165,10 @@ func (cs *consumer) dispatch(ctx context.Context) error {
 		now := time.Now()
 		cs.promote(now)
 		at, next, ok := cs.pick()
-		if !ok && !cs.dirty && cs.heldByOthers > 0 && cs.claimsW == nil {
-			cs.watchClaims(ctx)
+		if !ok && !cs.dirty && len(cs.heldByOthers) > 0 && cs.claimsW == nil {
+			if cs.watchClaims(ctx); cs.needList {
+				continue
+			}
 		}
 		var work chan<- task
 		if ok {
@@ -279,14 +281,14 @@ func (cs *consumer) list(ctx context.Context) error {
 		claimed[k] = true
 	}
 	cs.ready.items, cs.delayed.items = cs.ready.items[:0], cs.delayed.items[:0]
-	cs.heldByOthers = 0
+	cs.heldByOthers = map[string]bool{}
 	now := time.Now().UnixMilli()
 	for _, name := range names {
 		it, ok := parseItem(name)
 		switch {
 		case !ok || cs.inflight[name]:
 		case claimed[name]:
-			cs.heldByOthers++
+			cs.heldByOthers[name] = true
 		case it.due > now:
 			cs.delayed.items = append(cs.delayed.items, it)
 		default:
@@ -313,13 +315,13 @@ func (cs *consumer) watchClaims(ctx context.Context) {
 		return
 	}
 	cs.claimsW = ch
-	others := 0
+	still := 0
 	for _, k := range claims {
-		if !cs.inflight[k] {
-			others++
+		if cs.heldByOthers[k] {
+			still++
 		}
 	}
-	if others < cs.heldByOthers {
+	if still < len(cs.heldByOthers) {
 		cs.needList = true
 	}
 }

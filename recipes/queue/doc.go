@@ -33,7 +33,7 @@
 //	│   └── <uuid>                            ephemeral, one per Consume call and session,
 //	│                                         data = consumer id
 //	└── dead/                                 container
-//	    └── item-<prio>-0-<n>-<seq>           persistent, data = the item (dead letter)
+//	    └── item-<prio>-0-<n>-<seq>           persistent sequential, data = the item (dead letter)
 //
 // A consumer lists items/ (and claims/) into a local heap ordered by
 // priority, then sequence, with delayed items on a timer, and lists again

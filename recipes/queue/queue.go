@@ -47,9 +47,10 @@ type Queue struct {
 	path string
 	err  error
 
-	mu       sync.Mutex
-	cached   []string   // item names of the last listing not yet tried, in order
-	receipts []*receipt // idle receipts
+	mu        sync.Mutex
+	cached    []string   // item names of the last listing not yet tried, in order
+	contended bool       // a take of this listing found its item taken by another taker
+	receipts  []*receipt // idle receipts
 
 	lists atomic.Int64 // listings of the queue by Take (for tests)
 }
@@ -148,9 +149,8 @@ func (q *Queue) Take(ctx context.Context) ([]byte, error) {
 	if q.err != nil {
 		return nil, q.err
 	}
-	contended := false
 	for {
-		name, err := q.next(ctx, contended)
+		name, err := q.next(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -159,25 +159,27 @@ func (q *Queue) Take(ctx context.Context) ([]byte, error) {
 			return data, err
 		}
 		// Another taker had it: takers walking the same listing in step
-		// would keep colliding, so from now on pick among the first few
-		// (spread).
-		contended = true
+		// would keep colliding, so until the next listing pick among the
+		// first few (spread).
+		q.mu.Lock()
+		q.contended = true
+		q.mu.Unlock()
 	}
 }
 
 // next returns the name of the next item to try, listing the queue when the
 // last listing is used up, and waiting for an item when the queue is empty.
-// It returns the oldest item, or, when contended, one of the oldest few.
+// It returns the oldest item, or, once takers compete, one of the oldest few.
 // Items created after a listing have higher sequence numbers than every item
 // in it, so working through one listing before the next keeps FIFO order
 // without listing the queue again for every item (what makes Curator's
 // queues slow on long backlogs).
-func (q *Queue) next(ctx context.Context, contended bool) (string, error) {
+func (q *Queue) next(ctx context.Context) (string, error) {
 	for {
 		q.mu.Lock()
 		if n := len(q.cached); n > 0 {
 			i := 0
-			if contended {
+			if q.contended {
 				i = rand.IntN(min(n, spread))
 			}
 			// Take cached[i]; the head moves into its slot (O(1), and the
@@ -201,7 +203,7 @@ func (q *Queue) next(ctx context.Context, contended bool) (string, error) {
 			}
 		}
 		q.mu.Lock()
-		q.cached = names
+		q.cached, q.contended = names, false
 		q.mu.Unlock()
 	}
 }

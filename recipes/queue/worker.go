@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -41,7 +40,9 @@ func (cs *consumer) process(ctx context.Context, t task) (again, collided bool) 
 			log.Warn("claiming an item failed", zap.Error(err))
 		}
 		cs.dropOwnClaim(ctx, claim)
-		return true, false
+		// Try again soon after connection trouble; anything else waits for
+		// the next listing rather than spinning.
+		return err == nil || framework.IsRetryable(err), false
 	}
 	data, _, err := cs.c.Get(sctx, itemPath)
 	if err != nil || ctx.Err() != nil {
@@ -60,7 +61,7 @@ func (cs *consumer) process(ctx context.Context, t task) (again, collided bool) 
 
 	switch {
 	case herr == nil:
-		cs.settle(sctx, ep, itemPath, func() *framework.Txn {
+		cs.finish(sctx, ep, itemPath, claim, func() *framework.Txn {
 			return cs.c.Txn().Check(ep.member, 0).Delete(itemPath, -1).Delete(claim, -1)
 		})
 	case interrupted:
@@ -70,20 +71,22 @@ func (cs *consumer) process(ctx context.Context, t task) (again, collided bool) 
 	case it.attempts+1 >= cs.q.opts.maxAttempts:
 		log.Warn("handler failed for the last time; moving the item to the dead letters",
 			zap.Int("attempts", it.attempts+1), zap.Error(herr))
-		dead := cs.q.dir(deadDir, itemBase(it.priority, time.Time{}, it.attempts+1)+seqString(it.seq))
+		// Sequential: the items directory's numbering restarts when it is
+		// reaped, so the item's own number may already name a dead letter.
+		dead := cs.q.dir(deadDir, itemBase(it.priority, time.Time{}, it.attempts+1))
 		if err := cs.c.EnsurePath(sctx, cs.q.dir(deadDir), true); err != nil {
 			log.Warn("creating the dead-letter node failed", zap.Error(err))
 		}
-		cs.settle(sctx, ep, itemPath, func() *framework.Txn {
+		cs.finish(sctx, ep, itemPath, claim, func() *framework.Txn {
 			return cs.c.Txn().Check(ep.member, 0).Delete(itemPath, -1).
-				Create(dead, data, framework.ModePersistent, nil).Delete(claim, -1)
+				Create(dead, data, framework.ModePersistentSequential, nil).Delete(claim, -1)
 		})
 	default:
 		delay := cs.q.opts.retryDelay(it.attempts + 1)
 		log.Info("handler failed; delivering the item again later",
 			zap.Int("attempts", it.attempts+1), zap.Duration("in", delay), zap.Error(herr))
 		again := cs.q.dir(itemsDir, itemBase(it.priority, time.Now().Add(delay), it.attempts+1))
-		cs.settle(sctx, ep, itemPath, func() *framework.Txn {
+		cs.finish(sctx, ep, itemPath, claim, func() *framework.Txn {
 			return cs.c.Txn().Check(ep.member, 0).Delete(itemPath, -1).
 				Create(again, data, framework.ModePersistentSequential, nil).Delete(claim, -1)
 		})
@@ -101,24 +104,27 @@ func (cs *consumer) releaseTxn(ep *epoch, claim string) *framework.Txn {
 // or another consumer after our session ended, dealt with it) or our
 // consumer node is gone (and with it our claim: the item is delivered
 // again). Every transaction checks the consumer node, so none acts on a
-// claim another consumer made after our session ended. It gives up when ctx
-// (bound to the session) ends.
-func (cs *consumer) settle(ctx context.Context, ep *epoch, target string, build func() *framework.Txn) {
+// claim another consumer made after our session ended. It reports false if
+// it gave up: ctx (bound to the session) ended, or the server keeps refusing.
+func (cs *consumer) settle(ctx context.Context, ep *epoch, target string, build func() *framework.Txn) bool {
 	delay := 20 * time.Millisecond
 	for try := 1; ; try++ {
 		_, err := build().Commit(ctx)
-		if err == nil || ctx.Err() != nil {
-			return
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
 		}
 		answer := errors.Is(err, zk.ErrNoNode) || errors.Is(err, zk.ErrNodeExists)
 		if !answer && !framework.IsRetryable(err) && !errors.Is(err, framework.ErrMaybeApplied) {
 			cs.log.Error("settling an item failed", zap.String("node", target), zap.Error(err))
-			return
+			return false
 		}
 		tst, err1 := cs.c.Exists(ctx, target)
 		mst, err2 := cs.c.Exists(ctx, ep.member)
 		if (err1 == nil && tst == nil) || (err2 == nil && mst == nil) {
-			return
+			return true
 		}
 		if err1 == nil && err2 == nil {
 			if errors.Is(err, zk.ErrNoNode) {
@@ -127,13 +133,21 @@ func (cs *consumer) settle(ctx context.Context, ep *epoch, target string, build 
 			}
 			if answer && try >= 3 {
 				cs.log.Error("settling an item failed", zap.String("node", target), zap.Error(err))
-				return
+				return false
 			}
 		}
 		if sleep(ctx, cs.c, delay) != nil {
-			return
+			return false
 		}
 		delay = min(2*delay, time.Second)
+	}
+}
+
+// finish settles an item's outcome with txn, or, if that fails, at least
+// gives the claim up so that the item is not held until the session ends.
+func (cs *consumer) finish(ctx context.Context, ep *epoch, itemPath, claim string, txn func() *framework.Txn) {
+	if !cs.settle(ctx, ep, itemPath, txn) && ctx.Err() == nil {
+		cs.settle(ctx, ep, claim, func() *framework.Txn { return cs.releaseTxn(ep, claim) })
 	}
 }
 
@@ -178,6 +192,3 @@ func handlerContext(parent context.Context, sess *framework.Session, grace time.
 	}()
 	return ctx, func() { close(stop); unfence(); cancel() }
 }
-
-// seqString formats a sequence number as the server does (Java's %010d).
-func seqString(seq int64) string { return fmt.Sprintf("%010d", seq) }

@@ -161,9 +161,11 @@ func TestWorkQueueOrder(t *testing.T) {
 		})
 		eventually(t, "every item handled", func() bool { return seen.sum() == 7 })
 		stopped(t, stop())
-		want := []string{"very urgent", "urgent", "a", "b", "past", "lazy", "later"}
-		if !slices.Equal(seen.order, want) {
-			t.Fatalf("handled %q, want %q", seen.order, want)
+		// Where "later" falls among the others depends on how fast they go.
+		got := slices.DeleteFunc(slices.Clone(seen.order), func(s string) bool { return s == "later" })
+		want := []string{"very urgent", "urgent", "a", "b", "past", "lazy"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("handled %q, want %q (and later)", seen.order, want)
 		}
 		if laterAt.Before(at) {
 			t.Fatalf("delayed item handled %v before it was due", at.Sub(laterAt))

@@ -1,0 +1,163 @@
+// Package recipetest holds what the recipe packages' tests share: one
+// server per kind of target for a whole suite (a JVM per test would make the
+// suites slow), clients that close with the test, a fault proxy, polling
+// without sleeps, and the server's own view of watches (4lw wchp), with which
+// tests check that each waiter watches one node only.
+package recipetest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/internal/faultproxy"
+	"github.com/herd-io/herd/internal/testtarget"
+)
+
+// Wait is the deadline for anything a test waits for.
+const Wait = 30 * time.Second
+
+// Tick is the suites' server tick: sessions of 1 s to 10 s.
+const Tick = 500 * time.Millisecond
+
+// Case is one behaviour test, run against every target.
+type Case struct {
+	Name string
+	Run  func(t *testing.T, tg testtarget.Target)
+}
+
+// Suite runs every case against each target (herd, then Apache ZooKeeper),
+// starting one server per target for all of them; cases isolate themselves
+// by path (use t.Name()-based paths, see Path).
+func Suite(t *testing.T, cases []Case) {
+	for _, fac := range testtarget.All {
+		t.Run(fac.Name, func(t *testing.T) {
+			tg := fac.Start(t, Tick)
+			for _, tc := range cases {
+				t.Run(tc.Name, func(t *testing.T) { tc.Run(t, tg) })
+			}
+		})
+	}
+}
+
+// Path is a path unique to the running test: "/" + its name with slashes
+// turned into dashes, then elems.
+func Path(t testing.TB, elems ...string) string {
+	p := "/" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	return framework.JoinPath(p, elems...)
+}
+
+// Ctx is a context that ends with the test, or after Wait.
+func Ctx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), Wait)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Client connects to addr, waits for the session and closes the client when
+// the test ends. Retries are quick so failures show fast.
+func Client(t testing.TB, addr string, opts ...framework.Option) *framework.Client {
+	t.Helper()
+	base := []framework.Option{
+		framework.WithSessionTimeout(10 * time.Second),
+		framework.WithConnectionTimeout(5 * time.Second),
+		framework.WithRetryPolicy(framework.RetryNTimes(20, 50*time.Millisecond)),
+		framework.WithLogger(zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))),
+	}
+	c, err := framework.New(addr, append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("framework.New(%q): %v", addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if err := c.BlockUntilConnected(Ctx(t)); err != nil {
+		t.Fatalf("BlockUntilConnected: %v", err)
+	}
+	return c
+}
+
+// Proxy puts a fault proxy in front of addr for the test.
+func Proxy(t testing.TB, addr string) *faultproxy.Proxy {
+	t.Helper()
+	p, err := faultproxy.New(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// Eventually polls cond until it holds, failing t after Wait.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Wait)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// Children returns the children of p (nil when p does not exist).
+func Children(t testing.TB, c *framework.Client, p string) []string {
+	t.Helper()
+	kids, err := c.SortedChildren(Ctx(t), p)
+	if err != nil && !errors.Is(err, zk.ErrNoNode) {
+		t.Fatalf("children %s: %v", p, err)
+	}
+	return kids
+}
+
+// Closed reports whether ch is closed (without waiting).
+func Closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Watchers returns, from the server's 4lw "wchp", the sessions watching each
+// path under prefix: the server's own account of who watches what.
+func Watchers(t testing.TB, addr, prefix string) map[string][]string {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("wchp: %v", err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(nc, "wchp"); err != nil {
+		t.Fatalf("wchp: %v", err)
+	}
+	out := map[string][]string{}
+	cur := ""
+	sc := bufio.NewScanner(nc)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "\t"):
+			if cur != "" {
+				out[cur] = append(out[cur], strings.TrimSpace(line))
+			}
+		case strings.HasPrefix(line, prefix+"/") || line == prefix:
+			cur = line
+		default:
+			cur = ""
+		}
+	}
+	return out
+}

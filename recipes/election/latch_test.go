@@ -45,6 +45,8 @@ func testLatchElectsOne(t *testing.T, tg testtarget.Target) {
 	if err := latches[0].Await(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// Each participant watches only its predecessor.
+	recipetest.Chain(t, recipetest.Client(t, tg.Addr()), tg.Addr(), path, "latch-")
 	for i, l := range latches {
 		id, err := l.Leader(ctx)
 		if err != nil || id != "p0" {

@@ -38,10 +38,12 @@ import (
 //     already); a waiting participant joins again with a new node.
 //
 // Two lead functions of the election never run at once as long as lead
-// returns promptly when its ctx is cancelled and the grace is shorter than
-// the part of the session timeout a client needs to notice a silent server
-// (go-zookeeper: a third of it); a lead that ignores its ctx can outlive
-// its leadership, as in Curator.
+// returns promptly when its ctx is cancelled and the grace, plus the time
+// lead takes to return, stays under a third of the session timeout: a
+// partitioned client notices the silence after two thirds of the timeout
+// (go-zookeeper's read timeout), the server expires the session only after
+// all of it. A lead that ignores its ctx can outlive its leadership, as in
+// Curator; fence its side effects with Token or Node.
 type Selector struct {
 	path string
 	id   string

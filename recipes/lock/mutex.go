@@ -91,6 +91,9 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	if m.err != nil {
 		return m.err
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lock %s: %w", m.path, err)
+	}
 	if m.reenter() {
 		return nil
 	}
@@ -107,6 +110,9 @@ func (m *Mutex) Lock(ctx context.Context) error {
 func (m *Mutex) TryLock(ctx context.Context) error {
 	if m.err != nil {
 		return m.err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("lock %s: %w", m.path, err)
 	}
 	if m.reenter() {
 		return nil

@@ -463,3 +463,45 @@ func testClosedClient(t *testing.T, tg testtarget.Target) {
 		t.Fatalf("TryLock on a closed client = %v, want framework.ErrClosed", err)
 	}
 }
+
+// testExpiredWaiter: a waiter whose session expires keeps waiting: its
+// Lock joins again with a node of its new session (its old node is gone),
+// and gets the lock when the holder releases.
+func testExpiredWaiter(t *testing.T, tg testtarget.Target) {
+	ctx := recipetest.Ctx(t)
+	path := recipetest.Path(t, "lock")
+	admin := recipetest.Client(t, tg.Addr())
+	holder := lock.NewMutex(admin, path)
+	if err := holder.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wc := recipetest.Client(t, tg.Addr())
+	w := lock.NewMutex(wc, path)
+	res := make(chan error, 1)
+	go func() { res <- w.Lock(ctx) }()
+	recipetest.Eventually(t, "waiter queued", func() bool { return len(recipetest.Children(t, admin, path)) == 2 })
+	old := recipetest.Children(t, admin, path)
+	oldSession := wc.SessionID()
+	testtarget.ExpireSession(t, tg.Addr(), wc.Conn())
+	recipetest.Eventually(t, "waiter queued again on a new session", func() bool {
+		kids := recipetest.Children(t, admin, path)
+		return len(kids) == 2 && !slices.Equal(kids, old) && wc.SessionID() != oldSession
+	})
+	select {
+	case err := <-res:
+		t.Fatalf("waiter's Lock returned (%v) while the lock is held", err)
+	default:
+	}
+	if err := holder.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	if kids := recipetest.Children(t, admin, path); len(kids) != 1 || framework.JoinPath(path, kids[0]) != w.Node() {
+		t.Fatalf("nodes %v, hold %s", kids, w.Node())
+	}
+	if err := w.Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -3,12 +3,15 @@ package lock_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
+	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/internal/testtarget"
+	"github.com/herd-io/herd/recipes/internal/contend"
 	"github.com/herd-io/herd/recipes/internal/recipetest"
 	"github.com/herd-io/herd/recipes/lock"
 )
@@ -163,5 +166,83 @@ func testRWDowngrade(t *testing.T, tg testtarget.Target) {
 	}
 	if err := other.WriteLock().Unlock(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testRWWatches: with a writer holding and a reader, a writer and two more
+// readers queued, each reader watches the last writer before it and the
+// writer its immediate predecessor, so the first writer's release wakes
+// only the reader between the writers.
+func testRWWatches(t *testing.T, tg testtarget.Target) {
+	ctx := recipetest.Ctx(t)
+	path := recipetest.Path(t, "rw")
+	admin := recipetest.Client(t, tg.Addr())
+	type side struct {
+		rw    *lock.RWMutex
+		write bool
+		sid   string
+	}
+	var sides []side
+	for _, write := range []bool{true, false, true, false, false} {
+		c := recipetest.Client(t, tg.Addr())
+		sides = append(sides, side{lock.NewRWMutex(c, path), write, fmt.Sprintf("0x%x", c.SessionID())})
+	}
+	m := func(s side) *lock.Mutex {
+		if s.write {
+			return s.rw.WriteLock()
+		}
+		return s.rw.ReadLock()
+	}
+	if err := m(sides[0]).Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan error, len(sides))
+	for i, s := range sides[1:] {
+		go func() { res <- m(s).Lock(ctx) }()
+		recipetest.Eventually(t, "queued", func() bool { return len(recipetest.Children(t, admin, path)) == i+2 })
+	}
+	kids := recipetest.Children(t, admin, path)
+	contend.Sort(kids, "__READ__", "__WRIT__")
+	node := func(i int) string { return framework.JoinPath(path, kids[i]) }
+	want := map[string][]string{
+		node(0): {sides[1].sid},               // W1 ← R1 only
+		node(1): {sides[2].sid},               // R1 ← W2
+		node(2): {sides[3].sid, sides[4].sid}, // W2 ← R2, R3
+	}
+	recipetest.Eventually(t, "every waiter watching", func() bool { return len(recipetest.Watchers(t, tg.Addr(), path)) == len(want) })
+	got := recipetest.Watchers(t, tg.Addr(), path)
+	for p, w := range want {
+		g := append([]string(nil), got[p]...)
+		slices.Sort(g)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Fatalf("watchers of %s = %v, want %v (all %v)", p, got[p], w, got)
+		}
+	}
+	// Release in turn: W1, then R1 (W2 gets it), then W2 (R2 and R3 share it).
+	if err := m(sides[0]).Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil || !m(sides[1]).Held() {
+		t.Fatalf("R1 after W1: %v", err)
+	}
+	if err := m(sides[1]).Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil || !m(sides[2]).Held() {
+		t.Fatalf("W2 after R1: %v", err)
+	}
+	if err := m(sides[2]).Unlock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-res; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range sides[3:] {
+		if err := m(s).Unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -76,6 +76,9 @@ func testSemaphoreAcquireN(t *testing.T, tg testtarget.Target) {
 	admin := recipetest.Client(t, tg.Addr())
 	newSem := func() *lock.Semaphore { return lock.NewSemaphore(recipetest.Client(t, tg.Addr()), path, 3) }
 	a, b, c := newSem(), newSem(), newSem()
+	var bWakes, cWakes atomic.Int32
+	lock.SetLeaseWakeHook(b, func() { bWakes.Add(1) })
+	lock.SetLeaseWakeHook(c, func() { cWakes.Add(1) })
 	for _, n := range []int{0, 4} {
 		if _, err := a.AcquireN(ctx, n); !errors.Is(err, lock.ErrInvalidArgument) {
 			t.Fatalf("AcquireN(%d) of 3 = %v, want ErrInvalidArgument", n, err)
@@ -97,10 +100,16 @@ func testSemaphoreAcquireN(t *testing.T, tg testtarget.Target) {
 	recipetest.Eventually(t, "c queued at the gate", func() bool {
 		return len(recipetest.Children(t, admin, framework.JoinPath(path, "locks"))) == 2
 	})
+	// No herd: c waits on the gate (watching b's gate node only) and so is
+	// not woken by lease changes; b, the gate holder, wakes once.
+	recipetest.Chain(t, admin, tg.Addr(), framework.JoinPath(path, "locks"), "lock-")
 	if err := la[0].Release(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rb := <-bres
+	if nb, nc := bWakes.Load(), cWakes.Load(); nb != 1 || nc != 0 {
+		t.Fatalf("lease wake-ups: b %d, c %d; want 1 and 0", nb, nc)
+	}
 	if rb.err != nil || len(rb.ls) != 2 {
 		t.Fatalf("b: %v %v", rb.ls, rb.err)
 	}

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/internal/faultproxy"
 	"github.com/herd-io/herd/internal/testtarget"
+	"github.com/herd-io/herd/recipes/internal/contend"
 )
 
 // Wait is the deadline for anything a test waits for.
@@ -160,4 +162,30 @@ func Watchers(t testing.TB, addr, prefix string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// Chain checks, with the server's own account (wchp), that the contenders
+// in dir form a chain of watches: in Curator's order for lockNames, each
+// node is watched by the owner of the next node only, and the last by no
+// one. It first waits until len(nodes)-1 nodes are watched.
+func Chain(t testing.TB, c *framework.Client, addr, dir string, lockNames ...string) {
+	t.Helper()
+	kids := Children(t, c, dir)
+	contend.Sort(kids, lockNames...)
+	owner := map[string]string{}
+	for _, k := range kids {
+		st, err := c.Exists(Ctx(t), framework.JoinPath(dir, k))
+		if err != nil || st == nil {
+			t.Fatalf("exists %s/%s: %v", dir, k, err)
+		}
+		owner[k] = fmt.Sprintf("0x%x", st.EphemeralOwner)
+	}
+	Eventually(t, "every waiter watching", func() bool { return len(Watchers(t, addr, dir)) == len(kids)-1 })
+	w := Watchers(t, addr, dir)
+	for i := 0; i+1 < len(kids); i++ {
+		p := framework.JoinPath(dir, kids[i])
+		if got := w[p]; len(got) != 1 || got[0] != owner[kids[i+1]] {
+			t.Fatalf("watchers of %s = %v, want only the next contender's session %s (all: %v)", p, got, owner[kids[i+1]], w)
+		}
+	}
 }

@@ -44,7 +44,8 @@ const (
 // lock's release, as sync.RWMutex does.
 //
 // Each side is a Mutex with the Mutex's methods, tokens and connection-state
-// behaviour, and holds one lock at a time: goroutines that share the
+// behaviour (read holds overlap, so a read token orders a read hold only
+// against the writes before and after it), and holds one lock at a time: goroutines that share the
 // RWMutex value take its read lock one after another. For concurrent
 // readers in one process, give each its own RWMutex.
 type RWMutex struct {

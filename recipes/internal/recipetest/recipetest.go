@@ -1,19 +1,26 @@
-// Package recipetest is the test support shared by the recipe packages
-// (cache, counter, group, node, discovery): one Apache ZooKeeper per test
-// binary, a fresh in-process herd per test, quick clients, fault proxies,
-// session expiry, and a unique root path per test so that tests sharing a
-// server never meet.
+// Package recipetest is the test support shared by the recipe packages: one
+// Apache ZooKeeper per test binary (Each) or one server per kind of target for
+// a whole suite (Suite), a fresh in-process herd per test, quick clients,
+// fault proxies, session expiry, polling without sleeps, unique paths per
+// test so that tests sharing a server never meet, and the server's own view
+// of watches (4lw wchp), with which tests check that each waiter watches one
+// node only.
 package recipetest
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -23,6 +30,7 @@ import (
 	"github.com/herd-io/herd/internal/faultproxy"
 	"github.com/herd-io/herd/internal/testtarget"
 	"github.com/herd-io/herd/internal/zkpeer"
+	"github.com/herd-io/herd/recipes/internal/contend"
 )
 
 // Wait bounds anything a test waits for.
@@ -31,13 +39,13 @@ const Wait = 30 * time.Second
 // Tick is the tick of every server: sessions between 1 s and 10 s.
 const Tick = 500 * time.Millisecond
 
-var zk = zkpeer.Shared{Options: zkpeer.Options{TickTime: int(Tick / time.Millisecond), ExtendedTypes: true}}
+var sharedZK = zkpeer.Shared{Options: zkpeer.Options{TickTime: int(Tick / time.Millisecond), ExtendedTypes: true}}
 
 // Main runs the tests, stops the shared ZooKeeper, then checks for leaked
 // goroutines. Call it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	zk.Stop()
+	sharedZK.Stop()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -63,7 +71,7 @@ func Each(t *testing.T, f func(t *testing.T, tg Target)) {
 		f(t, Target{Name: "herd", Addr: s.Addr})
 	})
 	t.Run("zookeeper", func(t *testing.T) {
-		f(t, Target{Name: "zookeeper", Addr: zk.Addr(t)})
+		f(t, Target{Name: "zookeeper", Addr: sharedZK.Addr(t)})
 	})
 }
 
@@ -165,4 +173,109 @@ func Expect(t testing.TB, ch <-chan framework.ConnectionState, want ...framework
 func SkipReconnectRace(t testing.TB) {
 	t.Helper()
 	zkpeer.SkipGoZKReconnectRace(t, raceEnabled)
+}
+
+// Case is one behaviour test, run against every target.
+type Case struct {
+	Name string
+	Run  func(t *testing.T, tg testtarget.Target)
+}
+
+// Suite runs every case against each target (herd, then Apache ZooKeeper),
+// starting one server per target for all of them; cases isolate themselves
+// by path (use t.Name()-based paths, see Path).
+func Suite(t *testing.T, cases []Case) {
+	for _, fac := range testtarget.All {
+		t.Run(fac.Name, func(t *testing.T) {
+			tg := fac.Start(t, Tick)
+			for _, tc := range cases {
+				t.Run(tc.Name, func(t *testing.T) { tc.Run(t, tg) })
+			}
+		})
+	}
+}
+
+// Path is a path unique to the running test: "/" + its name with slashes
+// turned into dashes, then elems.
+func Path(t testing.TB, elems ...string) string {
+	p := "/" + strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	return framework.JoinPath(p, elems...)
+}
+
+// Children returns the children of p (nil when p does not exist).
+func Children(t testing.TB, c *framework.Client, p string) []string {
+	t.Helper()
+	kids, err := c.SortedChildren(Ctx(t), p)
+	if err != nil && !errors.Is(err, zk.ErrNoNode) {
+		t.Fatalf("children %s: %v", p, err)
+	}
+	return kids
+}
+
+// Closed reports whether ch is closed (without waiting).
+func Closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// Watchers returns, from the server's 4lw "wchp", the sessions watching each
+// path under prefix: the server's own account of who watches what.
+func Watchers(t testing.TB, addr, prefix string) map[string][]string {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("wchp: %v", err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(nc, "wchp"); err != nil {
+		t.Fatalf("wchp: %v", err)
+	}
+	out := map[string][]string{}
+	cur := ""
+	sc := bufio.NewScanner(nc)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "\t"):
+			if cur != "" {
+				out[cur] = append(out[cur], strings.TrimSpace(line))
+			}
+		case strings.HasPrefix(line, prefix+"/") || line == prefix:
+			cur = line
+		default:
+			cur = ""
+		}
+	}
+	return out
+}
+
+// Chain checks, with the server's own account (wchp), that the contenders
+// in dir form a chain of watches: in Curator's order for lockNames, each
+// node is watched by the owner of the next node only, and the last by no
+// one. It first waits until len(nodes)-1 nodes are watched.
+func Chain(t testing.TB, c *framework.Client, addr, dir string, lockNames ...string) {
+	t.Helper()
+	kids := Children(t, c, dir)
+	contend.Sort(kids, lockNames...)
+	owner := map[string]string{}
+	for _, k := range kids {
+		st, err := c.Exists(Ctx(t), framework.JoinPath(dir, k))
+		if err != nil || st == nil {
+			t.Fatalf("exists %s/%s: %v", dir, k, err)
+		}
+		owner[k] = fmt.Sprintf("0x%x", st.EphemeralOwner)
+	}
+	Eventually(t, "every waiter watching", func() bool { return len(Watchers(t, addr, dir)) == len(kids)-1 })
+	w := Watchers(t, addr, dir)
+	for i := 0; i+1 < len(kids); i++ {
+		p := framework.JoinPath(dir, kids[i])
+		if got := w[p]; len(got) != 1 || got[0] != owner[kids[i+1]] {
+			t.Fatalf("watchers of %s = %v, want only the next contender's session %s (all: %v)", p, got, owner[kids[i+1]], w)
+		}
+	}
 }

@@ -111,26 +111,54 @@ func (cr *core) deleteInBackgroundVersion(sp string, version int32, recursive bo
 func (cr *core) findAndDeleteInBackground(parent, prefix string) {
 	cr.spawn(func() {
 		cr.untilDone("find and delete protected", parent+"/"+prefix, func(ctx context.Context, conn *zk.Conn) error {
-			kids, err := call(ctx, cr, func() ([]string, error) {
-				kids, _, err := conn.Children(parent)
-				return kids, err
-			})
-			if isNoNode(err) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			for _, k := range kids {
-				if strings.HasPrefix(k, prefix) {
-					if err := cr.deleteOnce(ctx, conn, JoinPath(parent, k), -1, false); err != nil && !isNoNode(err) {
-						return err
-					}
-				}
-			}
-			return nil
+			return cr.findAndDeleteOnce(ctx, conn, parent, prefix)
 		})
 	})
+}
+
+// cleanupTimeout bounds how long a protected create whose context ended
+// waits for its own node to be deleted before leaving that to the background.
+const cleanupTimeout = 5 * time.Second
+
+// findAndDelete removes what a protected create left behind when it gave up.
+// When the create gave up because its context ended while connected (its
+// request may have created the node just now), it deletes in the caller's
+// time, bounded by cleanupTimeout, so that once the create returns no node of
+// it is left for others to wait behind; otherwise, and if that fails, it is a
+// guaranteed delete in the background.
+func (cr *core) findAndDelete(ctx context.Context, parent, prefix string) {
+	if ctx.Err() != nil && cr.currentState().IsConnected() {
+		if conn, _, err := cr.current(); err == nil {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			err := cr.findAndDeleteOnce(dctx, conn, parent, prefix)
+			cancel()
+			if err == nil {
+				return
+			}
+		}
+	}
+	cr.findAndDeleteInBackground(parent, prefix)
+}
+
+func (cr *core) findAndDeleteOnce(ctx context.Context, conn *zk.Conn, parent, prefix string) error {
+	kids, err := call(ctx, cr, func() ([]string, error) {
+		kids, _, err := conn.Children(parent)
+		return kids, err
+	})
+	if isNoNode(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, k := range kids {
+		if strings.HasPrefix(k, prefix) {
+			if err := cr.deleteOnce(ctx, conn, JoinPath(parent, k), -1, false); err != nil && !isNoNode(err) {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // untilDone repeats op, waiting for a connection before each try, while it

@@ -73,7 +73,7 @@ func (c *Client) createProtected(ctx context.Context, sp string, data []byte, cf
 		return err
 	})
 	if err != nil && (IsRetryable(err) || ctx.Err() != nil) {
-		c.core.findAndDeleteInBackground(parent, prefix)
+		c.core.findAndDelete(ctx, parent, prefix)
 	}
 	return created, err
 }

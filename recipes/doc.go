@@ -19,8 +19,18 @@
 //	NewMultiLock          lock      InterProcessMultiLock        one lock per path
 //	NewLeaderLatch        election  LeaderLatch                  _c_<uuid>-latch-<seq>, data = id
 //	NewLeaderSelector     election  LeaderSelector               _c_<uuid>-lock-<seq>, data = id
-//	NewBarrier, ...       barrier   DistributedBarrier, ...      see package barrier
-//	NewQueue, ...         queue     SimpleDistributedQueue, ...  see package queue
+//	NewBarrier            barrier   DistributedBarrier           the node path itself (exists = closed)
+//	NewDoubleBarrier      barrier   DistributedDoubleBarrier     <uuid> per member, ready
+//	NewQueue              queue     SimpleDistributedQueue       qn-<seq>
+//	NewWorkQueue          queue     (none; a job queue)          items/, claims/, consumers/, dead/
+//	NewTreeCache          cache     CuratorCache / TreeCache     reads and watches only
+//	NewNodeCache          cache     NodeCache                    reads and watches only
+//	NewSharedCount        counter   SharedCount                  the path, 4-byte big-endian int32
+//	NewAtomicLong         counter   DistributedAtomicLong        the path, 8-byte big-endian int64
+//	NewGroupMember        group     GroupMember                  <id>, data = payload
+//	NewPersistentNode     node      PersistentNode               the path, in any create mode
+//	NewPersistentTTLNode  node      PersistentTtlNode            the path, and touch
+//	NewServiceDiscovery   discovery ServiceDiscovery             <name>/<id>, Curator's JSON
 //
 // Contracts every recipe keeps:
 //

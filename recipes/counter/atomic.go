@@ -11,6 +11,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/recipes/lock"
 )
 
 // Result is the outcome of an AtomicLong update (Curator's AtomicValue).
@@ -36,9 +37,9 @@ func WithRetryPolicy(p framework.RetryPolicy) AtomicOption {
 }
 
 // WithLock makes updates that lost every optimistic try take l and try again
-// under it (Curator's PromotedToLock); for instance a recipes/lock Mutex on
-// the same path other processes use. The default is this package's own
-// mutex on <path>-lock, with Curator's InterProcessMutex layout.
+// under it (Curator's PromotedToLock). The default is a recipes/lock Mutex
+// (Curator's InterProcessMutex) on <path>-lock, the path Curator's
+// DistributedAtomicLong promotes to.
 func WithLock(l Locker) AtomicOption { return func(a *AtomicLong) { a.lock = l } }
 
 // WithoutLock turns promotion off: contention beyond the retry policy is
@@ -94,7 +95,7 @@ func NewAtomicLong(c *framework.Client, path string, opts ...AtomicOption) (*Ato
 		o(a)
 	}
 	if a.lock == nil && !a.noLock {
-		a.lock = newMutex(c, path+"-lock")
+		a.lock = lock.NewMutex(c, path+"-lock")
 	}
 	return a, nil
 }

@@ -306,13 +306,17 @@ func (m *Manager) Count() int {
 	return n
 }
 
-// PathsOf returns the sorted paths w watches (wchc).
+// PathsOf returns the sorted paths of w's watches in the data table, what
+// ZooKeeper's wchc and wchp list (DataTree.dumpWatches dumps the data
+// watches only: a getChildren watch does not show).
 func (m *Manager) PathsOf(w Watcher) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]string, 0, len(m.byWatcher[w]))
 	for p := range m.byWatcher[w] {
-		out = append(out, p)
+		if _, ok := m.data[p][w]; ok {
+			out = append(out, p)
+		}
 	}
 	sort.Strings(out)
 	return out

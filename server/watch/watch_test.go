@@ -122,3 +122,25 @@ func TestCheckRemoveAndRemoveWatcher(t *testing.T) {
 		t.Fatalf("stats after cleanup: %+v count %d", s, m.Count())
 	}
 }
+
+// TestPathsOfListsDataWatchesOnly: wchc/wchp show what ZooKeeper's
+// DataTree.dumpWatches shows, the data table (one-shot data watches and
+// persistent watches), never a getChildren watch.
+func TestPathsOfListsDataWatchesOnly(t *testing.T) {
+	m := NewManager()
+	w := &rec{}
+	m.AddChild("/kids", w)
+	m.AddData("/data", w)
+	m.AddPersistent("/p", w, false)
+	m.AddPersistent("/r", w, true)
+	got := m.PathsOf(w)
+	want := []string{"/data", "/p", "/r"}
+	if len(got) != len(want) {
+		t.Fatalf("PathsOf = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("PathsOf = %v, want %v", got, want)
+		}
+	}
+}

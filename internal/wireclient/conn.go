@@ -3,6 +3,7 @@ package wireclient
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -55,14 +56,20 @@ type call struct {
 // must be released with Close or Drop.
 func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	opts.defaults()
-	raw, err := DialRaw(ctx, addr)
+	hctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
+	defer cancel()
+	raw, err := DialRaw(hctx, addr)
 	if err != nil {
 		return nil, err
 	}
 	raw.MaxBuffer = opts.MaxBuffer
-	resp, err := handshake(ctx, raw, opts)
+	resp, err := handshake(hctx, raw, opts)
 	if err != nil {
 		raw.Close()
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("wireclient: %s did not answer the handshake within %v: %w",
+				addr, opts.HandshakeTimeout, ErrConnectionLoss)
+		}
 		return nil, err
 	}
 	c := &Conn{

@@ -2,7 +2,9 @@ package wireclient
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -109,4 +111,27 @@ func TestCallerPingWithoutPinger(t *testing.T) {
 	if err != nil || hdr.Xid != proto.XidPing || len(body) != 0 {
 		t.Fatalf("ping = %+v %d bytes %v", hdr, len(body), err)
 	}
+}
+
+// TestDialGivesUpOnASilentServer: a server that accepts the TCP connection
+// but never answers the ConnectRequest (one still starting, or frozen) costs
+// the dialer HandshakeTimeout, then connection loss, so a session tries the
+// next server instead of hanging.
+func TestDialGivesUpOnASilentServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if nc, err := l.Accept(); err == nil {
+			accepted <- nc
+		}
+	}()
+	_, err = Dial(context.Background(), l.Addr().String(), Options{HandshakeTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ErrConnectionLoss) {
+		t.Fatalf("Dial to a silent server: %v, want ErrConnectionLoss", err)
+	}
+	(<-accepted).Close()
 }

@@ -28,6 +28,11 @@ type Options struct {
 	NoPings bool
 	// MaxBuffer caps incoming frames; 0 means proto.DefaultMaxBuffer.
 	MaxBuffer int
+	// HandshakeTimeout bounds the TCP connect and the ConnectRequest's reply,
+	// so a server that accepts but never answers (one still starting, or
+	// frozen) is given up and the next one tried. 0 means a third of
+	// SessionTimeout, so a re-attach can try again within the session.
+	HandshakeTimeout time.Duration
 	// Logger receives debug logs; nil means no logging.
 	Logger *zap.Logger
 }
@@ -41,6 +46,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = proto.DefaultMaxBuffer
+	}
+	if o.HandshakeTimeout <= 0 {
+		o.HandshakeTimeout = o.SessionTimeout / 3
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -66,7 +66,7 @@ func TestWatchesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("Version: 0, data: v1")
-	if _, err := admin.Set(ctx, "/config", []byte("v2"), 0); err != nil {
+	if _, err := admin.Set(ctx, "/config", []byte("v2"), framework.WithVersion(0)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("Version: 1, data: v2")

@@ -103,10 +103,13 @@ func (r *runner) prepare() ([]*worker, error) {
 
 // execute runs the workers and gathers their figures.
 func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error) {
+	// The clock starts before the deadline is set, so Elapsed is never
+	// shorter than Duration.
+	start := time.Now()
 	var runCtx context.Context
 	var cancel context.CancelFunc
 	if r.cfg.Duration > 0 {
-		runCtx, cancel = context.WithTimeout(ctx, r.cfg.Duration)
+		runCtx, cancel = context.WithDeadline(ctx, start.Add(r.cfg.Duration))
 	} else {
 		runCtx, cancel = context.WithCancel(ctx)
 	}
@@ -114,7 +117,6 @@ func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error)
 	var claimed atomic.Int64
 	var counts tally
 	var wg sync.WaitGroup
-	start := time.Now()
 	for _, w := range workers {
 		wg.Add(1)
 		go func() {

@@ -137,6 +137,21 @@ func (cr *core) spawn(f func()) bool {
 	return true
 }
 
+// goUser runs f, which calls the application's code (a listener, a watch
+// callback), on a goroutine Close does not wait for: a callback that blocks
+// must not block Close. f must end promptly once the client is closed, but
+// for the callback it may be in. It returns false, without running f, when
+// the client is closed.
+func (cr *core) goUser(f func()) bool {
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.closed {
+		return false
+	}
+	go f()
+	return true
+}
+
 // current returns the live go-zookeeper handle and its generation.
 func (cr *core) current() (*zk.Conn, uint64, error) {
 	cr.mu.Lock()
@@ -154,11 +169,14 @@ func (cr *core) isClosed() bool {
 }
 
 // Close ends the session (its ephemeral nodes go at once), stops background
-// work (guaranteed deletes still pending are abandoned) and waits for every
-// goroutine of the client to exit. Calling it again is a no-op.
+// work (guaranteed deletes still pending are abandoned), ends every watch
+// and listener, and waits for the client's own goroutines to exit. It does
+// not wait for a listener or watch callback that is running: that call
+// returns in its own time, and no callback starts after Close. Calling it
+// again is a no-op.
 func (c *Client) Close() error {
 	if c.view {
-		return ErrNamespaceView
+		return fmt.Errorf("framework: %w", ErrNamespaceView)
 	}
 	cr := c.core
 	cr.mu.Lock()
@@ -209,9 +227,13 @@ func (c *Client) Conn() *zk.Conn {
 }
 
 // BlockUntilConnected waits until the client is connected (CONNECTED,
-// RECONNECTED or READ_ONLY), ctx ends, or the client closes.
+// RECONNECTED or READ_ONLY), ctx ends (an error wrapping ErrNotConnected and
+// ctx's error), or the client closes (ErrClosed).
 func (c *Client) BlockUntilConnected(ctx context.Context) error {
-	return c.core.waitConnected(ctx)
+	if err := c.core.waitConnected(ctx); err != nil {
+		return fmt.Errorf("framework: %w", err)
+	}
+	return nil
 }
 
 func (cr *core) waitConnected(ctx context.Context) error {

@@ -15,7 +15,7 @@ func ParseConnectString(s string) (servers []string, chroot string, err error) {
 		if chroot == "/" {
 			chroot = ""
 		} else if err := validatePath(chroot); err != nil {
-			return nil, "", fmt.Errorf("%w: chroot %q: %w", ErrInvalidConnectString, chroot, err)
+			return nil, "", fmt.Errorf("framework: %w: chroot %q: %w", ErrInvalidConnectString, chroot, err)
 		}
 	}
 	for _, h := range strings.Split(hosts, ",") {
@@ -26,7 +26,7 @@ func ParseConnectString(s string) (servers []string, chroot string, err error) {
 		servers = append(servers, h)
 	}
 	if len(servers) == 0 {
-		return nil, "", fmt.Errorf("%w: no servers in %q", ErrInvalidConnectString, s)
+		return nil, "", fmt.Errorf("framework: %w: no servers in %q", ErrInvalidConnectString, s)
 	}
 	return servers, chroot, nil
 }

@@ -49,28 +49,32 @@ type createConfig struct {
 	ttl              time.Duration
 }
 
-// WithMode sets the node's create mode (default persistent).
+// WithMode sets the node's create mode. The default is ModePersistent.
 func WithMode(m CreateMode) CreateOption { return func(c *createConfig) { c.mode = m } }
 
-// WithACL sets the node's ACL instead of the client's default ACL.
+// WithACL sets the node's ACL. The default is the client's default ACL (see
+// WithDefaultACL).
 func WithACL(acl []zk.ACL) CreateOption { return func(c *createConfig) { c.acl = acl } }
 
-// WithParents creates missing ancestors as persistent nodes.
+// WithParents creates missing ancestors as persistent nodes. The default
+// fails with zk.ErrNoNode when the parent is missing.
 func WithParents() CreateOption { return func(c *createConfig) { c.parents = true } }
 
 // WithContainerParents creates missing ancestors as container nodes, which
-// the server deletes once they are empty (what Curator's recipes use).
+// the server deletes once they are empty (what Curator's recipes use). The
+// default fails with zk.ErrNoNode when the parent is missing.
 func WithContainerParents() CreateOption { return func(c *createConfig) { c.containerParents = true } }
 
 // WithProtection enables Curator's protected mode: the node name gets the
 // prefix "_c_<uuid>-", and when the connection fails during the create the
 // client looks for its node by that prefix instead of creating a second one.
-// Use it for every sequential node that must not be orphaned (lock contenders).
+// Use it for every sequential node that must not be orphaned (lock
+// contenders). The default is an unprotected create.
 func WithProtection() CreateOption { return func(c *createConfig) { c.protected = true } }
 
 // WithTTL gives a persistent node a time-to-live (the server must enable
 // extended types). A persistent or persistent-sequential mode is switched to
-// its TTL variant.
+// its TTL variant. The default is no TTL.
 func WithTTL(d time.Duration) CreateOption {
 	return func(c *createConfig) { c.ttl = d }
 }
@@ -89,7 +93,7 @@ func (c *Client) Create(ctx context.Context, p string, data []byte, opts ...Crea
 		o(&cfg)
 	}
 	if err := validatePath(p); err != nil {
-		return "", err
+		return "", wrapOp("create "+p, err)
 	}
 	if cfg.ttl > 0 {
 		switch cfg.mode {

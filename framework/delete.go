@@ -12,7 +12,11 @@ import (
 )
 
 // DeleteOption configures Delete.
-type DeleteOption func(*deleteConfig)
+type DeleteOption interface{ applyDelete(*deleteConfig) }
+
+type deleteOptionFunc func(*deleteConfig)
+
+func (f deleteOptionFunc) applyDelete(c *deleteConfig) { f(c) }
 
 type deleteConfig struct {
 	version    int32
@@ -21,30 +25,42 @@ type deleteConfig struct {
 	quietly    bool
 }
 
-// WithVersion deletes only if the node's version matches (default -1: any).
-func WithVersion(v int32) DeleteOption { return func(c *deleteConfig) { c.version = v } }
+// VersionOption is the option WithVersion returns; it is both a
+// DeleteOption and a SetOption.
+type VersionOption struct{ version int32 }
+
+func (o VersionOption) applyDelete(c *deleteConfig) { c.version = o.version }
+func (o VersionOption) applySet(c *setConfig)       { c.version = o.version }
+
+// WithVersion makes Delete or Set conditional on the node's version: they
+// fail with zk.ErrBadVersion unless it is v. The default is -1, any version.
+func WithVersion(v int32) VersionOption { return VersionOption{version: v} }
 
 // Guaranteed keeps retrying the delete in the background, until it succeeds
 // or the client closes, if it fails with a retryable error or ctx ends
 // (Curator's guaranteed()). Delete still returns that error. Recipes use it to
-// release their nodes.
-func Guaranteed() DeleteOption { return func(c *deleteConfig) { c.guaranteed = true } }
+// release their nodes. The default is a plain delete.
+func Guaranteed() DeleteOption {
+	return deleteOptionFunc(func(c *deleteConfig) { c.guaranteed = true })
+}
 
 // Recursive deletes the node's descendants first (deletingChildrenIfNeeded).
-func Recursive() DeleteOption { return func(c *deleteConfig) { c.recursive = true } }
+// The default deletes the node alone and fails with zk.ErrNotEmpty.
+func Recursive() DeleteOption { return deleteOptionFunc(func(c *deleteConfig) { c.recursive = true }) }
 
-// Quietly treats a missing node as success.
-func Quietly() DeleteOption { return func(c *deleteConfig) { c.quietly = true } }
+// Quietly treats a missing node as success. The default fails with
+// zk.ErrNoNode.
+func Quietly() DeleteOption { return deleteOptionFunc(func(c *deleteConfig) { c.quietly = true }) }
 
 // Delete deletes the node at p. A retry after connection loss that finds the
 // node gone reports success, since the earlier attempt may have deleted it.
 func (c *Client) Delete(ctx context.Context, p string, opts ...DeleteOption) error {
 	cfg := deleteConfig{version: -1}
 	for _, o := range opts {
-		o(&cfg)
+		o.applyDelete(&cfg)
 	}
 	if err := validatePath(p); err != nil {
-		return err
+		return wrapOp("delete "+p, err)
 	}
 	sp := fix(c.ns, p)
 	err := c.retry(ctx, "delete", func(ctx context.Context, conn *zk.Conn, attempt int) error {

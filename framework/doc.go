@@ -16,7 +16,9 @@
 //     Children, Delete (versioned, guaranteed, recursive), Txn, Sync, ACLs;
 //     errors wrap go-zookeeper's sentinels (errors.Is(err, zk.ErrNoNode));
 //   - DataWatch and ChildrenWatch, kazoo-style watches that re-arm themselves
-//     across reconnects and new sessions;
+//     across reconnects and new sessions, with a lifetime of their own
+//     (Watch.Stop), the latest value (Watch.Current) and a channel of
+//     changes (Watch.Events);
 //   - namespaces: a chroot in the connect string ("host:2181/app") or
 //     Client.Namespace, plus EnsurePath.
 //
@@ -33,6 +35,8 @@
 //		fmt.Printf("config: %s\n", data)
 //		return true // keep watching
 //	})
+//	defer w.Stop() // ctx bounded the first read only
+//	_, err = c.Set(ctx, "/config", []byte("v2"), framework.WithVersion(0))
 //
 // Recipes that hold exclusive rights (locks, leadership) must stop acting on
 // SUSPENDED and consider their ephemeral nodes gone on LOST. Client.Session
@@ -41,4 +45,10 @@
 //
 // Every blocking method takes a context; cancelling it abandons the wait, but
 // a request already handed to go-zookeeper may still be applied by the server.
+// Listener and watch callbacks run on goroutines of their own, and Close does
+// not wait for one that blocks.
+//
+// Errors read "framework: <operation> <path>: <cause>" and wrap the cause:
+// the package's sentinels (ErrClosed, ErrInvalidPath, ErrMaybeApplied, ...)
+// or go-zookeeper's (zk.ErrNoNode, ...), for errors.Is.
 package framework

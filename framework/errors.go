@@ -2,34 +2,43 @@ package framework
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 
 	"github.com/go-zookeeper/zk"
 )
 
+// The sentinel errors below say what went wrong without naming the package:
+// the operation that returns one wraps it once, as in
+// "framework: get /p: client closed", so errors.Is works and the text reads
+// well.
+
 // ErrClosed is returned by operations on a Client after Close.
-var ErrClosed = errors.New("framework: client closed")
+var ErrClosed = errors.New("client closed")
 
 // ErrNotConnected is returned by BlockUntilConnected when the context ends
 // before a connection is established.
-var ErrNotConnected = errors.New("framework: not connected")
+var ErrNotConnected = errors.New("not connected")
 
 // ErrNamespaceView is returned by Close on a Client obtained from Namespace:
 // only the root client owns the session.
-var ErrNamespaceView = errors.New("framework: Close on a namespace view; close the root client")
+var ErrNamespaceView = errors.New("close called on a namespace view; close the root client")
 
 // ErrInvalidConnectString reports a malformed connect string.
-var ErrInvalidConnectString = errors.New("framework: invalid connect string")
+var ErrInvalidConnectString = errors.New("invalid connect string")
 
 // ErrInvalidPath reports a malformed znode path or namespace.
-var ErrInvalidPath = errors.New("framework: invalid path")
+var ErrInvalidPath = errors.New("invalid path")
 
 // ErrMaybeApplied marks a write that failed after it may have reached the
 // server (typically connection loss) and that is not safe to repeat blindly,
 // such as an unprotected sequential create or a transaction. The error also
 // wraps the underlying cause; read the state back to learn the outcome.
-var ErrMaybeApplied = errors.New("framework: write may have been applied; not retried")
+var ErrMaybeApplied = errors.New("write may have been applied; not retried")
+
+// wrapOp gives an error the package prefix and the operation, once.
+func wrapOp(op string, err error) error { return fmt.Errorf("framework: %s: %w", op, err) }
 
 // IsRetryable reports whether err is a failure that may be retried safely for
 // an idempotent operation: the connection was lost or not yet established,

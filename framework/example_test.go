@@ -11,7 +11,7 @@ import (
 )
 
 // Example connects to a server, writes a configuration node and follows its
-// changes with a DataWatch until the context ends.
+// changes with a DataWatch.
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -29,6 +29,7 @@ func Example() {
 	if _, err := c.Create(ctx, "/config", []byte("v1"), framework.WithParents()); err != nil {
 		log.Println(err)
 	}
+	// The context bounds the first read; the watch lives until Stop.
 	w, err := c.DataWatch(ctx, "/config", func(data []byte, st *zk.Stat) bool {
 		fmt.Printf("config: %s\n", data)
 		return true
@@ -36,5 +37,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	<-w.Done()
+	defer w.Stop()
+	fmt.Printf("now: %s\n", w.Current().Data)
+	for v := range w.Events() { // or read w.Current() when needed
+		if !v.Exists() {
+			fmt.Println("deleted")
+			continue
+		}
+		fmt.Printf("changed: %s (version %d)\n", v.Data, v.Stat.Version)
+	}
 }

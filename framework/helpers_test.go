@@ -103,7 +103,7 @@ var targets = testtarget.All
 // ensure makes sure p exists (with parents) using c.
 func ensure(t testing.TB, c *framework.Client, p string) {
 	t.Helper()
-	if err := c.EnsurePath(testCtx(t), p, false); err != nil {
+	if err := c.EnsurePath(testCtx(t), p); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -44,6 +44,13 @@ func (l *listener) run(done <-chan struct{}) {
 			s := l.queue[0]
 			l.queue = l.queue[1:]
 			l.mu.Unlock()
+			select { // no callback after Close or remove
+			case <-done:
+				return
+			case <-l.stop:
+				return
+			default:
+			}
 			l.fn(s)
 		}
 	}
@@ -51,8 +58,9 @@ func (l *listener) run(done <-chan struct{}) {
 
 // AddListener registers fn to receive every connection-state change from now
 // on, in order, on a goroutine of its own. fn may block without delaying the
-// connection, but later states queue up behind it. The returned function
-// removes the listener; it does not wait for a running fn to return.
+// connection or Close, but later states queue up behind it. The returned
+// function removes the listener; it does not wait for a running fn to
+// return. After Close, fn is not called again.
 //
 // Curator's rules apply: CONNECTED is delivered once, on the first session;
 // SUSPENDED when the connection drops; RECONNECTED when it comes back (also
@@ -70,7 +78,7 @@ func (c *Client) AddListener(fn func(ConnectionState)) (remove func()) {
 		})
 	}
 	cr.lmu.Lock()
-	if !cr.spawn(func() { l.run(cr.done) }) {
+	if !cr.goUser(func() { l.run(cr.done) }) {
 		cr.lmu.Unlock()
 		return func() {}
 	}

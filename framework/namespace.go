@@ -16,7 +16,7 @@ import (
 // the root client, not the view.
 func (c *Client) Namespace(ns string) (*Client, error) {
 	if err := validatePath(ns); err != nil {
-		return nil, err
+		return nil, wrapOp("namespace "+ns, err)
 	}
 	if ns == "/" {
 		ns = ""
@@ -38,22 +38,36 @@ func (c *Client) ensureNamespace(ctx context.Context, conn *zk.Conn) error {
 		return nil
 	}
 	if err := c.core.mkdirs(ctx, conn, c.ns, false); err != nil {
-		return fmt.Errorf("framework: create namespace %s: %w", c.ns, err)
+		return fmt.Errorf("create namespace %s: %w", c.ns, err)
 	}
 	c.nsReady = true
 	return nil
 }
 
-// EnsurePath creates p and any missing ancestors as persistent nodes (or
-// containers when containers is true) with empty data and the default ACL.
-// Existing nodes are left alone.
-func (c *Client) EnsurePath(ctx context.Context, p string, containers bool) error {
+// EnsurePathOption configures EnsurePath.
+type EnsurePathOption func(*ensurePathConfig)
+
+type ensurePathConfig struct{ containers bool }
+
+// AsContainers makes EnsurePath create the missing nodes as containers,
+// which the server deletes once they are empty (what Curator's recipes use
+// for their parents). The default creates persistent nodes.
+func AsContainers() EnsurePathOption { return func(c *ensurePathConfig) { c.containers = true } }
+
+// EnsurePath creates p and any missing ancestors with empty data and the
+// default ACL, as persistent nodes unless AsContainers is given. Existing
+// nodes are left alone.
+func (c *Client) EnsurePath(ctx context.Context, p string, opts ...EnsurePathOption) error {
+	var cfg ensurePathConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := validatePath(p); err != nil {
-		return err
+		return wrapOp("ensure path "+p, err)
 	}
 	sp := fix(c.ns, p)
 	err := c.retry(ctx, "ensurePath", func(ctx context.Context, conn *zk.Conn, _ int) error {
-		return c.core.mkdirs(ctx, conn, sp, containers)
+		return c.core.mkdirs(ctx, conn, sp, cfg.containers)
 	})
 	if err != nil {
 		return fmt.Errorf("framework: ensure path %s: %w", p, err)

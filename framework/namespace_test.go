@@ -45,7 +45,7 @@ func testNamespaces(t *testing.T, srv target) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := root.Set(ctx, "/t/ns/one/a", []byte("x"), -1); err != nil {
+	if _, err := root.Set(ctx, "/t/ns/one/a", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
 	if ev := <-ch; ev.Path != "/a" {

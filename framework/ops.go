@@ -13,7 +13,7 @@ import (
 // Get returns the data and stat of the node at p.
 func (c *Client) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
 	if err := validatePath(p); err != nil {
-		return nil, nil, err
+		return nil, nil, wrapOp("get "+p, err)
 	}
 	sp := fix(c.ns, p)
 	var data []byte
@@ -29,13 +29,24 @@ func (c *Client) Get(ctx context.Context, p string) ([]byte, *zk.Stat, error) {
 	return data, st, nil
 }
 
-// Set writes data to the node at p if its version matches (-1: any version)
-// and returns the new stat. A retry after connection loss that meets
-// BadVersion checks whether the earlier attempt already wrote our data
-// (version+1 and equal data) and then reports success.
-func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) (*zk.Stat, error) {
+// SetOption configures Set.
+type SetOption interface{ applySet(*setConfig) }
+
+type setConfig struct{ version int32 }
+
+// Set writes data to the node at p and returns the new stat. With
+// WithVersion it writes only if the node's version matches (zk.ErrBadVersion
+// otherwise); by default any version is overwritten. A retry after
+// connection loss that meets BadVersion checks whether the earlier attempt
+// already wrote our data (version+1 and equal data) and then reports success.
+func (c *Client) Set(ctx context.Context, p string, data []byte, opts ...SetOption) (*zk.Stat, error) {
+	cfg := setConfig{version: -1}
+	for _, o := range opts {
+		o.applySet(&cfg)
+	}
+	version := cfg.version
 	if err := validatePath(p); err != nil {
-		return nil, err
+		return nil, wrapOp("set "+p, err)
 	}
 	sp := fix(c.ns, p)
 	var st *zk.Stat
@@ -60,7 +71,7 @@ func (c *Client) Set(ctx context.Context, p string, data []byte, version int32) 
 // Exists returns the node's stat, or nil (and no error) if it does not exist.
 func (c *Client) Exists(ctx context.Context, p string) (*zk.Stat, error) {
 	if err := validatePath(p); err != nil {
-		return nil, err
+		return nil, wrapOp("exists "+p, err)
 	}
 	sp := fix(c.ns, p)
 	var st *zk.Stat
@@ -81,7 +92,7 @@ func (c *Client) Exists(ctx context.Context, p string) (*zk.Stat, error) {
 // Children returns the names of the node's children in server order.
 func (c *Client) Children(ctx context.Context, p string) ([]string, *zk.Stat, error) {
 	if err := validatePath(p); err != nil {
-		return nil, nil, err
+		return nil, nil, wrapOp("children "+p, err)
 	}
 	sp := fix(c.ns, p)
 	var kids []string
@@ -108,7 +119,7 @@ func (c *Client) SortedChildren(ctx context.Context, p string) ([]string, error)
 // leader for p, so that a following read sees every write committed before.
 func (c *Client) Sync(ctx context.Context, p string) error {
 	if err := validatePath(p); err != nil {
-		return err
+		return wrapOp("sync "+p, err)
 	}
 	sp := fix(c.ns, p)
 	err := c.retry(ctx, "sync", func(ctx context.Context, conn *zk.Conn, _ int) error {
@@ -124,7 +135,7 @@ func (c *Client) Sync(ctx context.Context, p string) error {
 // GetACL returns the node's ACL and stat.
 func (c *Client) GetACL(ctx context.Context, p string) ([]zk.ACL, *zk.Stat, error) {
 	if err := validatePath(p); err != nil {
-		return nil, nil, err
+		return nil, nil, wrapOp("get ACL "+p, err)
 	}
 	sp := fix(c.ns, p)
 	var acl []zk.ACL
@@ -143,7 +154,7 @@ func (c *Client) GetACL(ctx context.Context, p string) ([]zk.ACL, *zk.Stat, erro
 // SetACL replaces the node's ACL if its ACL version matches (-1: any).
 func (c *Client) SetACL(ctx context.Context, p string, acl []zk.ACL, version int32) (*zk.Stat, error) {
 	if err := validatePath(p); err != nil {
-		return nil, err
+		return nil, wrapOp("set ACL "+p, err)
 	}
 	sp := fix(c.ns, p)
 	var st *zk.Stat

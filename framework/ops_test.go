@@ -87,7 +87,7 @@ func testCreateModes(t *testing.T, srv target) {
 	if !slices.IsSorted(kids) || !slices.Contains(kids, "eph") || !slices.Contains(kids, "container") {
 		t.Fatalf("children %v", kids)
 	}
-	if err := c.EnsurePath(ctx, base+"/e1/e2", true); err != nil {
+	if err := c.EnsurePath(ctx, base+"/e1/e2", framework.AsContainers()); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := c.Exists(ctx, base+"/e1/e2"); err != nil || st == nil {
@@ -107,10 +107,10 @@ func testGetSetDelete(t *testing.T, srv target) {
 	if err != nil || string(data) != "v0" || st.Version != 0 {
 		t.Fatalf("get = %q %+v %v", data, st, err)
 	}
-	if _, err := c.Set(ctx, base+"/n", []byte("v1"), 5); !errors.Is(err, zk.ErrBadVersion) {
+	if _, err := c.Set(ctx, base+"/n", []byte("v1"), framework.WithVersion(5)); !errors.Is(err, zk.ErrBadVersion) {
 		t.Fatalf("set wrong version: %v", err)
 	}
-	st, err = c.Set(ctx, base+"/n", []byte("v1"), 0)
+	st, err = c.Set(ctx, base+"/n", []byte("v1"), framework.WithVersion(0))
 	if err != nil || st.Version != 1 {
 		t.Fatalf("set = %+v %v", st, err)
 	}

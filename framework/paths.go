@@ -6,23 +6,24 @@ import (
 	"strings"
 )
 
-// validatePath checks the rules ZooKeeper enforces on an absolute path.
+// validatePath checks the rules ZooKeeper enforces on an absolute path. The
+// caller names the path in its wrapping.
 func validatePath(p string) error {
 	switch {
 	case p == "":
 		return fmt.Errorf("%w: empty", ErrInvalidPath)
 	case p[0] != '/':
-		return fmt.Errorf("%w: %q is not absolute", ErrInvalidPath, p)
+		return fmt.Errorf("%w: not absolute", ErrInvalidPath)
 	case p == "/":
 		return nil
 	case strings.HasSuffix(p, "/"):
-		return fmt.Errorf("%w: %q ends with /", ErrInvalidPath, p)
+		return fmt.Errorf("%w: ends with /", ErrInvalidPath)
 	case strings.Contains(p, "//"):
-		return fmt.Errorf("%w: %q has an empty component", ErrInvalidPath, p)
+		return fmt.Errorf("%w: empty component", ErrInvalidPath)
 	}
 	for _, part := range strings.Split(p[1:], "/") {
 		if part == "." || part == ".." {
-			return fmt.Errorf("%w: %q has a relative component", ErrInvalidPath, p)
+			return fmt.Errorf("%w: relative component", ErrInvalidPath)
 		}
 	}
 	return nil

@@ -36,7 +36,7 @@ func TestRawWatchVisibleAfterLaterCall(t *testing.T) {
 		if err != nil || st != nil {
 			t.Fatalf("ExistsWRaw(/gone) = %v, %v", st, err)
 		}
-		if _, err := c.Set(ctx, "/a", []byte{byte(i)}, -1); err != nil {
+		if _, err := c.Set(ctx, "/a", []byte{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Create(ctx, "/gone", nil); err != nil {

@@ -151,7 +151,7 @@ func (c *Client) Session(ctx context.Context) (*Session, error) {
 	cr := c.core
 	for {
 		if err := cr.waitConnected(ctx); err != nil {
-			return nil, err
+			return nil, wrapOp("session", err)
 		}
 		cr.mu.Lock()
 		s, wait := cr.sess, cr.stateWait
@@ -163,9 +163,9 @@ func (c *Client) Session(ctx context.Context) (*Session, error) {
 		select {
 		case <-wait:
 		case <-cr.done:
-			return nil, ErrClosed
+			return nil, wrapOp("session", ErrClosed)
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, wrapOp("session", ctx.Err())
 		}
 	}
 }

@@ -32,8 +32,8 @@ type TxnResult struct {
 func (c *Client) Txn() *Txn { return &Txn{c: c} }
 
 func (t *Txn) add(p string, op any) *Txn {
-	if t.err == nil {
-		t.err = validatePath(p)
+	if err := validatePath(p); err != nil && t.err == nil {
+		t.err = err
 	}
 	t.paths = append(t.paths, p)
 	t.ops = append(t.ops, op)
@@ -47,7 +47,7 @@ func (t *Txn) Create(p string, data []byte, mode CreateMode, acl []zk.ACL) *Txn 
 		acl = t.c.core.opts.acl
 	}
 	if mode.TTL() || mode == ModeContainer {
-		t.err = fmt.Errorf("framework: txn create %s: %w: mode %d", p, zk.ErrInvalidFlags, mode)
+		t.err = fmt.Errorf("create %s: %w: mode %d", p, zk.ErrInvalidFlags, mode)
 	}
 	return t.add(p, &zk.CreateRequest{Path: fix(t.c.ns, p), Data: data, Acl: acl, Flags: int32(mode)})
 }
@@ -74,7 +74,7 @@ func (t *Txn) Check(p string, version int32) *Txn {
 // zk.ErrNodeExists etc.); go-zookeeper then returns no per-operation results.
 func (t *Txn) Commit(ctx context.Context) ([]TxnResult, error) {
 	if t.err != nil {
-		return nil, t.err
+		return nil, wrapOp("txn", t.err)
 	}
 	c := t.c
 	var res []zk.MultiResponse

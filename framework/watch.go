@@ -67,7 +67,7 @@ func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, *zk.Stat, <
 
 func (c *Client) watchOp(ctx context.Context, name, p string, op func(context.Context, *zk.Conn, string) error) error {
 	if err := validatePath(p); err != nil {
-		return err
+		return wrapOp(name+" "+p, err)
 	}
 	sp := fix(c.ns, p)
 	err := c.retry(ctx, name, func(ctx context.Context, conn *zk.Conn, _ int) error { return op(ctx, conn, sp) })

@@ -53,7 +53,7 @@ func testWatchesSurviveReconnect(t *testing.T, srv target) {
 	px.Refuse(true)
 	px.Cut()
 	expectStates(t, states, framework.Suspended)
-	if _, err := writer.Set(ctx, "/t/watch/cfg", []byte("v2"), -1); err != nil {
+	if _, err := writer.Set(ctx, "/t/watch/cfg", []byte("v2")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := writer.Create(ctx, "/t/watch/other", nil); err != nil {
@@ -63,7 +63,7 @@ func testWatchesSurviveReconnect(t *testing.T, srv target) {
 	expectStates(t, states, framework.Reconnected)
 	expectData(t, updates, dataUpdate{"v2", true})
 	expectKids(t, kidsCh, []string{"cfg", "other"})
-	if _, err := writer.Set(ctx, "/t/watch/cfg", []byte("v3"), -1); err != nil {
+	if _, err := writer.Set(ctx, "/t/watch/cfg", []byte("v3")); err != nil {
 		t.Fatal(err)
 	}
 	expectData(t, updates, dataUpdate{"v3", true})
@@ -71,7 +71,7 @@ func testWatchesSurviveReconnect(t *testing.T, srv target) {
 	// And after the session expires: the watches re-arm on the new session.
 	expireSession(t, srv.Addr(), c)
 	expectStates(t, states, framework.Suspended, framework.Lost, framework.Reconnected)
-	if _, err := writer.Set(ctx, "/t/watch/cfg", []byte("v4"), -1); err != nil {
+	if _, err := writer.Set(ctx, "/t/watch/cfg", []byte("v4")); err != nil {
 		t.Fatal(err)
 	}
 	expectData(t, updates, dataUpdate{"v4", true})

@@ -33,6 +33,9 @@ type Server struct {
 	t      testing.TB
 	srv    *server.Server
 	served chan error
+
+	// clients are the client connections, across restarts (faults.go).
+	clients *conns
 }
 
 // Option changes the configuration before the server starts.
@@ -58,7 +61,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{t: t, Config: cfg}
+	s := &Server{t: t, Config: cfg, clients: newConns()}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("herdtest: listen: %v", err)
@@ -81,7 +84,7 @@ func (s *Server) start(l net.Listener) error {
 	}
 	s.srv = srv
 	s.served = make(chan error, 1)
-	go func() { s.served <- srv.Serve(l) }()
+	go func() { s.served <- srv.Serve(s.clients.wrap(l)) }()
 	return nil
 }
 

@@ -369,7 +369,7 @@ func curatorCacheSameState(t *testing.T, tg Target, java javaFunc) {
 		case 0, 1:
 			_, err = w.Create(ctx, q, []byte(fmt.Sprint(i)))
 		case 2:
-			_, err = w.Set(ctx, root+"/a/x", []byte(fmt.Sprint(i)), -1)
+			_, err = w.Set(ctx, root+"/a/x", []byte(fmt.Sprint(i)))
 		case 3:
 			err = w.Delete(ctx, fmt.Sprintf("%s/%c/n%d", root, "ab"[(i-3)%2], (i-3)%7), framework.Quietly())
 		}
@@ -377,7 +377,7 @@ func curatorCacheSameState(t *testing.T, tg Target, java javaFunc) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := w.Set(ctx, root, []byte("end"), -1); err != nil {
+	if _, err := w.Set(ctx, root, []byte("end")); err != nil {
 		t.Fatal(err)
 	}
 	curatorDump := p.next("cache").Data

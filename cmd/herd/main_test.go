@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/herd-io/herd/internal/zkpeer"
+	"github.com/herd-io/herd/server/fourlw"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -110,11 +113,46 @@ func TestRunUsageAndVersion(t *testing.T) {
 	if code := run(nil, strings.NewReader(""), &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage: herd") {
 		t.Fatalf("no args: %d %q", code, errOut.String())
 	}
-	out.Reset()
-	if code := run([]string{"version"}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "herd 3.8") {
-		t.Fatalf("version: %d %q", code, out.String())
-	}
 	if code := run([]string{"nope"}, strings.NewReader(""), &out, &errOut); code != 2 {
 		t.Fatalf("unknown command: %d", code)
+	}
+}
+
+// TestVersionSpellings: herd version, --version and -v print the same: herd's
+// own version first, then the emulated ZooKeeper release.
+func TestVersionSpellings(t *testing.T) {
+	info, _ := debug.ReadBuildInfo()
+	want := versionText(info)
+	for _, arg := range []string{"version", "--version", "-version", "-v"} {
+		var out, errOut strings.Builder
+		code := run([]string{arg}, strings.NewReader(""), &out, &errOut)
+		if code != 0 || out.String() != want || errOut.String() != "" {
+			t.Errorf("herd %s: exit %d stdout %q stderr %q, want %q", arg, code, out.String(), errOut.String(), want)
+		}
+	}
+	if !strings.HasPrefix(want, "herd ") || strings.HasPrefix(want, "herd "+fourlw.Version) ||
+		!strings.Contains(want, "\nzookeeper "+fourlw.Version+" ") {
+		t.Errorf("version text:\n%s", want)
+	}
+}
+
+// TestVersionTextFromBuildInfo: the module version and commit come from what
+// the Go toolchain stamps into the binary (go build in a git checkout).
+func TestVersionTextFromBuildInfo(t *testing.T) {
+	info := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/herd-io/herd", Version: "v0.3.0"},
+		Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"},
+			{Key: "vcs.revision", Value: "c6647ef1a2b3c4d5e6f708192a3b4c5d6e7f8091"},
+			{Key: "vcs.time", Value: "2026-12-01T11:22:25Z"}, {Key: "vcs.modified", Value: "true"}}}
+	want := "herd v0.3.0\n" +
+		"zookeeper " + fourlw.Version + " (the protocol and four-letter words herd serves)\n" +
+		"commit c6647ef1a2b3c4d5e6f708192a3b4c5d6e7f8091 (2026-12-01T11:22:25Z), with uncommitted changes\n" +
+		"go go1.26.8 " + runtime.GOOS + "/" + runtime.GOARCH + "\n"
+	if got := versionText(info); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	// A work-tree build without stamps still says what it is.
+	got := versionText(&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}})
+	if !strings.HasPrefix(got, "herd devel\n") || !strings.Contains(got, "commit unknown") {
+		t.Errorf("unstamped:\n%s", got)
 	}
 }

@@ -63,6 +63,7 @@ func run(ctx context.Context, out io.Writer, server, path string, logger *zap.Lo
 	}
 	c.AddListener(func(s framework.ConnectionState) { say("connection: %s\n", s) })
 
+	// ctx bounds the first read; the watch itself lives until Stop.
 	w, err := c.DataWatch(ctx, path, func(data []byte, st *zk.Stat) bool {
 		if st == nil {
 			say("%s does not exist (waiting for it)\n", path)
@@ -74,9 +75,12 @@ func run(ctx context.Context, out io.Writer, server, path string, logger *zap.Lo
 	if err != nil {
 		return err
 	}
-	<-w.Done()
-	if ctx.Err() != nil {
-		return nil // interrupted
+	select {
+	case <-ctx.Done(): // interrupted
+		w.Stop()
+		<-w.Done()
+		return nil
+	case <-w.Done():
+		return w.Err()
 	}
-	return w.Err()
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/herd-io/herd/framework"
-	"github.com/herd-io/herd/internal/zkpeer"
+	"github.com/herd-io/herd/herdtest"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 )
@@ -34,8 +34,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// TestWatchesConfig runs the watcher against an in-process herd and breaks
+// its connection and its session on the way: it must keep printing each
+// version.
 func TestWatchesConfig(t *testing.T) {
-	srv := zkpeer.StartT(t, zkpeer.Options{TickTime: 500})
+	srv := herdtest.Start(t, herdtest.WithTickTime(500*time.Millisecond))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := framework.New(srv.Addr)
@@ -43,6 +46,9 @@ func TestWatchesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close()
+	if err := admin.BlockUntilConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	out := &syncBuffer{}
 	runCtx, stop := context.WithCancel(ctx)
@@ -66,15 +72,41 @@ func TestWatchesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("Version: 0, data: v1")
-	if _, err := admin.Set(ctx, "/config", []byte("v2"), 0); err != nil {
+	if _, err := admin.Set(ctx, "/config", []byte("v2"), framework.WithVersion(0)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("Version: 1, data: v2")
+
+	// The watcher's session is the one that is not admin's.
+	var watcher int64
+	for _, id := range srv.Sessions() {
+		if id != admin.SessionID() {
+			watcher = id
+		}
+	}
+	if watcher == 0 {
+		t.Fatalf("no watcher session among %x", srv.Sessions())
+	}
+	srv.CutConnections(watcher)
+	waitFor("connection: RECONNECTED")
+	if _, err := admin.Set(ctx, "/config", []byte("v3")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("Version: 2, data: v3")
+	srv.ExpireSession(watcher)
+	waitFor("connection: LOST")
+	if _, err := admin.Set(ctx, "/config", []byte("v4")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("Version: 3, data: v4")
+
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if !strings.Contains(out.String(), "connection: CONNECTED") {
-		t.Fatalf("no connection state in output:\n%s", out.String())
+	for _, want := range []string{"connection: CONNECTED", "connection: SUSPENDED"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("no %q in output:\n%s", want, out.String())
+		}
 	}
 }

@@ -66,6 +66,20 @@ type Config struct {
 	KeyPrefix string
 	// SessionTimeout requested for each session (default 10s).
 	SessionTimeout time.Duration
+	// Progress, when set, is called every ProgressInterval (default 1s)
+	// while the workers run, from one goroutine, and never after Run returns.
+	Progress         func(Progress)
+	ProgressInterval time.Duration
+}
+
+// Progress is a running total, reported while a run is under way.
+type Progress struct {
+	// Elapsed is the time since the workers started.
+	Elapsed time.Duration
+	// Ops and Errors count operations so far, as in Result.
+	Ops, Errors int64
+	// Rate is successful operations per second since the previous report.
+	Rate float64
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -80,6 +94,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SessionTimeout == 0 {
 		c.SessionTimeout = DefaultSessionTimeout
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = time.Second
 	}
 	switch {
 	case len(c.Servers) == 0:

@@ -20,7 +20,7 @@ func connectT(t *testing.T, addr string) *zk.Conn {
 	t.Cleanup(c.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := waitSession(ctx, events); err != nil {
+	if err := waitSession(ctx, events, nil); err != nil {
 		t.Fatal(err)
 	}
 	return c

@@ -103,28 +103,33 @@ func (r *runner) prepare() ([]*worker, error) {
 
 // execute runs the workers and gathers their figures.
 func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error) {
+	// The clock starts before the deadline is set, so Elapsed is never
+	// shorter than Duration.
+	start := time.Now()
 	var runCtx context.Context
 	var cancel context.CancelFunc
 	if r.cfg.Duration > 0 {
-		runCtx, cancel = context.WithTimeout(ctx, r.cfg.Duration)
+		runCtx, cancel = context.WithDeadline(ctx, start.Add(r.cfg.Duration))
 	} else {
 		runCtx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
 	var claimed atomic.Int64
+	var counts tally
 	var wg sync.WaitGroup
-	start := time.Now()
 	for _, w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.loop(runCtx, &claimed, r.cfg.Ops)
+			w.loop(runCtx, &claimed, r.cfg.Ops, &counts)
 		}()
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	stopProgress := r.reportProgress(start, &counts, done)
 	r.await(runCtx, done)
 	elapsed := time.Since(start)
+	stopProgress()
 
 	res := Result{Workload: r.cfg.Workload, Conns: r.cfg.Conns, Goroutines: r.cfg.Goroutines, Elapsed: elapsed}
 	var h Histogram
@@ -151,6 +156,45 @@ func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error)
 		}
 	}
 	return res, nil
+}
+
+// tally counts operations across workers as they happen, for progress.
+type tally struct{ ops, errs atomic.Int64 }
+
+// reportProgress calls cfg.Progress every interval until the workers are
+// done or the returned stop is called; stop waits for a call in progress.
+func (r *runner) reportProgress(start time.Time, t *tally, done <-chan struct{}) (stop func()) {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		tick := time.NewTicker(r.cfg.ProgressInterval)
+		defer tick.Stop()
+		last, lastAt := int64(0), start
+		for {
+			select {
+			case <-done:
+				return
+			case <-quit:
+				return
+			case now := <-tick.C:
+				ops := t.ops.Load()
+				p := Progress{Elapsed: now.Sub(start), Ops: ops, Errors: t.errs.Load()}
+				if d := now.Sub(lastAt).Seconds(); d > 0 {
+					p.Rate = float64(ops-last) / d
+				}
+				last, lastAt = ops, now
+				r.cfg.Progress(p)
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-exited
+	}
 }
 
 // await waits for the workers. Once the run is over they get one session

@@ -33,7 +33,7 @@ type worker struct {
 }
 
 // loop runs operations until ctx ends or the shared budget is spent.
-func (w *worker) loop(ctx context.Context, claimed *atomic.Int64, limit int) {
+func (w *worker) loop(ctx context.Context, claimed *atomic.Int64, limit int, t *tally) {
 	for ctx.Err() == nil {
 		if limit > 0 && claimed.Add(1) > int64(limit) {
 			return
@@ -43,12 +43,14 @@ func (w *worker) loop(ctx context.Context, claimed *atomic.Int64, limit int) {
 		d := time.Since(start)
 		if err != nil {
 			w.errs++
+			t.errs.Add(1)
 			if w.firstErr == nil {
 				w.firstErr = err
 			}
 			continue
 		}
 		w.ops++
+		t.ops.Add(1)
 		w.hist.Record(d)
 	}
 }

@@ -20,7 +20,7 @@ func outageChanges(t *testing.T, w *framework.Client, root string) []string {
 	if err := w.Delete(ctx, root+"/del", framework.Recursive()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Set(ctx, root+"/change", []byte("changed"), -1); err != nil {
+	if _, err := w.Set(ctx, root+"/change", []byte("changed")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Create(ctx, root+"/new", []byte("new")); err != nil {

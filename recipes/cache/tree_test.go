@@ -88,7 +88,7 @@ func (m *mutator) step(ctx context.Context, i int) error {
 		}
 		delete(m.nodes, p)
 	case m.nodes[p]:
-		if _, err := m.c.Set(ctx, p, data, -1); err != nil {
+		if _, err := m.c.Set(ctx, p, data); err != nil {
 			return err
 		}
 	}
@@ -100,7 +100,7 @@ func (m *mutator) step(ctx context.Context, i int) error {
 func settle(t *testing.T, w *framework.Client, root string, rec *recorder, from int) int {
 	t.Helper()
 	marker := []byte(fmt.Sprintf("settle-%d", rec.len()))
-	if _, err := w.Set(recipetest.Ctx(t), root, marker, -1); err != nil {
+	if _, err := w.Set(recipetest.Ctx(t), root, marker); err != nil {
 		t.Fatal(err)
 	}
 	return rec.waitFor(t, from, "the settle marker", func(ev cache.Event) bool {
@@ -198,7 +198,7 @@ func TestTreeZxidOrderConcurrentWriters(t *testing.T) {
 					return
 				}
 				for i := 0; i < 40; i++ {
-					if _, err := c.Set(ctx, p, []byte(fmt.Sprint(i)), -1); err != nil {
+					if _, err := c.Set(ctx, p, []byte(fmt.Sprint(i))); err != nil {
 						errs <- err
 						return
 					}
@@ -311,7 +311,7 @@ func TestNodeCache(t *testing.T) {
 		if _, err := w.Create(ctx, p+"/child", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Set(ctx, p, []byte("2"), -1); err != nil {
+		if _, err := w.Set(ctx, p, []byte("2")); err != nil {
 			t.Fatal(err)
 		}
 		i = rec.waitFor(t, i, "changed", isNode(cache.NodeChanged, p))

@@ -177,11 +177,11 @@ func (a *AtomicLong) CompareAndSet(ctx context.Context, expected, v int64) (Resu
 
 // ForceSet writes v unconditionally, creating the node if needed.
 func (a *AtomicLong) ForceSet(ctx context.Context, v int64) error {
-	_, err := a.c.Set(ctx, a.path, EncodeInt64(v), -1)
+	_, err := a.c.Set(ctx, a.path, EncodeInt64(v))
 	if errors.Is(err, zk.ErrNoNode) {
 		_, err = a.c.Create(ctx, a.path, EncodeInt64(v), framework.WithContainerParents())
 		if errors.Is(err, zk.ErrNodeExists) {
-			_, err = a.c.Set(ctx, a.path, EncodeInt64(v), -1)
+			_, err = a.c.Set(ctx, a.path, EncodeInt64(v))
 		}
 	}
 	if err != nil {
@@ -270,7 +270,7 @@ func (a *AtomicLong) write(ctx context.Context, st *zk.Stat, v int64) (bool, err
 		// Parents first: a transaction cannot create them.
 		parent, _ := framework.SplitPath(a.path)
 		if parent != "/" {
-			if err := a.c.EnsurePath(ctx, parent, true); err != nil {
+			if err := a.c.EnsurePath(ctx, parent, framework.AsContainers()); err != nil {
 				return false, fmt.Errorf("counter: %w", err)
 			}
 		}

@@ -250,7 +250,7 @@ func TestAtomicLongOps(t *testing.T) {
 		if v, _ := b.Get(ctx); v != 10 {
 			t.Fatalf("after ForceSet: %d", v)
 		}
-		if _, err := c.Set(ctx, other, []byte("xyz"), -1); err != nil {
+		if _, err := c.Set(ctx, other, []byte("xyz")); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := b.Get(ctx); !errors.Is(err, counter.ErrCorrupt) {

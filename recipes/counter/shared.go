@@ -43,8 +43,7 @@ type SharedCount struct {
 	mzxid   int64
 	started bool
 	closed  bool
-	watch   *framework.Watch
-	cancel  context.CancelFunc
+	watch   *framework.Watch[framework.NodeData]
 
 	ls listeners[int32]
 }
@@ -91,10 +90,10 @@ func (s *SharedCount) Start(ctx context.Context) error {
 	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("counter: create %s: %w", s.path, err)
 	}
-	wctx, cancel := context.WithCancel(context.Background())
 	var firstErr error // written by the first call only, read after DataWatch returns
 	first := true
-	w, err := s.c.DataWatch(wctx, s.path, func(data []byte, st *zk.Stat) bool {
+	// ctx bounds the first read only; the watch runs until Close stops it.
+	w, err := s.c.DataWatch(ctx, s.path, func(data []byte, st *zk.Stat) bool {
 		wasFirst := first
 		first = false
 		if st == nil {
@@ -111,20 +110,19 @@ func (s *SharedCount) Start(ctx context.Context) error {
 		return true
 	})
 	if err != nil {
-		cancel()
 		return fmt.Errorf("counter: watch %s: %w", s.path, err)
 	}
 	if firstErr != nil {
-		cancel()
+		w.Stop()
 		<-w.Done()
 		return firstErr
 	}
 	s.mu.Lock()
-	s.watch, s.cancel = w, cancel
+	s.watch = w
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		cancel()
+		w.Stop()
 		<-w.Done()
 		return ErrClosed
 	}
@@ -164,7 +162,7 @@ func (s *SharedCount) SetCount(ctx context.Context, v int32) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	st, err := s.c.Set(ctx, s.path, EncodeInt32(v), -1)
+	st, err := s.c.Set(ctx, s.path, EncodeInt32(v))
 	if err != nil {
 		return fmt.Errorf("counter: set %s: %w", s.path, err)
 	}
@@ -182,7 +180,7 @@ func (s *SharedCount) TrySetCount(ctx context.Context, prev VersionedValue, v in
 	if cur := s.versioned(); cur != prev || prev.Version < 0 {
 		return false, nil
 	}
-	st, err := s.c.Set(ctx, s.path, EncodeInt32(v), prev.Version)
+	st, err := s.c.Set(ctx, s.path, EncodeInt32(v), framework.WithVersion(prev.Version))
 	switch {
 	case errors.Is(err, zk.ErrBadVersion), errors.Is(err, zk.ErrNoNode):
 		if data, st, gerr := s.c.Get(ctx, s.path); gerr == nil {
@@ -210,10 +208,10 @@ func (s *SharedCount) Close() error {
 		return nil
 	}
 	s.closed = true
-	w, cancel := s.watch, s.cancel
+	w := s.watch
 	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
+	if w != nil {
+		w.Stop()
 		<-w.Done()
 	}
 	s.ls.closeAll()

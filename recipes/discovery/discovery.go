@@ -245,7 +245,7 @@ func (d *Discovery) Update(ctx context.Context, inst Instance) error {
 	d.mu.Lock()
 	r.inst, r.data = inst, data
 	d.mu.Unlock()
-	if _, err := d.c.Set(ctx, path, data, -1); err != nil {
+	if _, err := d.c.Set(ctx, path, data); err != nil {
 		return fmt.Errorf("discovery: update %s: %w", path, err)
 	}
 	return nil

@@ -207,7 +207,7 @@ func (n *Node) SetData(ctx context.Context, data []byte) error {
 	if actual == "" {
 		return nil
 	}
-	_, err := n.c.Set(ctx, actual, data, -1)
+	_, err := n.c.Set(ctx, actual, data)
 	if errors.Is(err, zk.ErrNoNode) {
 		n.kick() // the loop re-creates it with the new data
 		return nil
@@ -325,7 +325,7 @@ func (n *Node) ensure(ctx context.Context) (<-chan zk.Event, error) {
 	case errors.Is(err, zk.ErrNodeExists):
 		// Curator adopts an existing node and writes our data to it.
 		created = target
-		if _, err := n.c.Set(ctx, target, data, -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+		if _, err := n.c.Set(ctx, target, data); err != nil && !errors.Is(err, zk.ErrNoNode) {
 			return nil, err
 		}
 	case err != nil:

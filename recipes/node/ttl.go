@@ -80,7 +80,7 @@ func (t *TTLNode) touchOnce(ctx context.Context) {
 		return
 	}
 	c := t.n.c
-	_, err := c.Set(ctx, t.touch, nil, -1)
+	_, err := c.Set(ctx, t.touch, nil)
 	if errors.Is(err, zk.ErrNoNode) {
 		_, err = c.Create(ctx, t.touch, nil, framework.WithTTL(t.ttl))
 	}

@@ -38,7 +38,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ops := fs.Int("ops", 0, "stop after this many operations (0 = no cap)")
 	valueSize := fs.Int("value-size", 100, "bytes written per create or setData")
 	prefix := fs.String("prefix", loadgen.DefaultKeyPrefix, "parent znode of the run's znodes")
-	verbose := fs.Bool("v", false, "log progress and client events")
+	verbose := fs.Bool("v", false, "log client events")
+	progress := fs.Duration("progress", time.Second, "print running totals to stderr this often (0 = never)")
+	output := fs.String("o", "text", "output `format`: text or json (one object on stdout; errors and progress as JSON lines on stderr)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: herd bench [flags]\n\nRuns a workload against a ZooKeeper-protocol server.\n\n")
 		fs.PrintDefaults()
@@ -54,14 +56,27 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return ExitUsage
 	}
+	var out printer
+	switch *output {
+	case "text":
+		out = textPrinter{stdout, stderr}
+	case "json":
+		out = jsonPrinter{stdout, stderr}
+	default:
+		fmt.Fprintf(stderr, "herd bench: unknown output format %q (want text or json)\n", *output)
+		return ExitUsage
+	}
 	w, err := loadgen.ParseWorkload(*workload)
 	if err != nil {
-		fmt.Fprintf(stderr, "herd bench: %v\n", err)
+		out.error(err)
 		return ExitUsage
 	}
 	cfg := loadgen.Config{
 		Servers: splitServers(*servers), Workload: w, Conns: *conns, Goroutines: *goroutines,
 		Duration: *duration, Ops: *ops, ValueSize: *valueSize, KeyPrefix: *prefix,
+	}
+	if *progress > 0 {
+		cfg.Progress, cfg.ProgressInterval = out.progress, *progress
 	}
 	level := zapcore.WarnLevel
 	if *verbose {
@@ -72,14 +87,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	res, err := loadgen.Run(ctx, cfg, log)
 	if errors.Is(err, loadgen.ErrConfig) {
-		fmt.Fprintf(stderr, "herd bench: %v\n", err)
+		out.error(err)
 		return ExitUsage
 	}
 	if res.Ops+res.Errors > 0 {
-		fmt.Fprint(stdout, loadgen.Format(res))
+		out.result(res)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "herd bench: %v\n", err)
+		out.error(err)
 		return ExitError
 	}
 	return ExitOK

@@ -3,12 +3,17 @@ package benchcmd
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/zkpeer"
 )
 
@@ -79,5 +84,120 @@ func TestUnreachableServer(t *testing.T) {
 	code := Main(ctx, []string{"-server", "127.0.0.1:1", "-ops", "1"}, &out, &errOut)
 	if code != ExitError || !strings.Contains(errOut.String(), "context canceled") {
 		t.Errorf("code %d stderr %q", code, errOut.String())
+	}
+}
+
+// closedPort returns an address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestDeadPortReportedAtOnce: a refused connection is the answer; the run
+// does not wait out its duration (an hour here) or a session timeout, and
+// says what the network said.
+func TestDeadPortReportedAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	addr := closedPort(t)
+	var out, errOut syncBuffer
+	code := Main(ctx, []string{"-server", addr, "-duration", "1h"}, &out, &errOut)
+	if ctx.Err() != nil {
+		t.Fatal("Main still waited when the test's deadline passed")
+	}
+	want := "herd bench: loadgen: cannot connect to [" + addr + "]: dial tcp " + addr + ": connect: connection refused\n"
+	if code != ExitError || errOut.String() != want || out.String() != "" {
+		t.Fatalf("code %d stdout %q stderr %q\nwant stderr %q", code, out.String(), errOut.String(), want)
+	}
+}
+
+// TestSilentServerEndsWithTheDuration: a server that accepts and never
+// answers holds the run no longer than its -duration, and the error says so.
+func TestSilentServerEndsWithTheDuration(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	defer func() {
+		l.Close()
+		<-accepted
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	// The session timeout (-timeout is not a flag; 10 s by default) is
+	// longer than the run, which must win.
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
+	defer cancel()
+	var out, errOut syncBuffer
+	code := Main(ctx, []string{"-server", l.Addr().String(), "-duration", "1s"}, &out, &errOut)
+	if ctx.Err() != nil {
+		t.Fatal("Main outlived the session timeout; the 1 s duration should have ended it")
+	}
+	if code != ExitError || !strings.Contains(errOut.String(), "within 1s: the server accepted the connection but did not complete the handshake") ||
+		strings.Contains(errOut.String(), "context deadline exceeded") {
+		t.Fatalf("code %d stderr %q", code, errOut.String())
+	}
+}
+
+// TestProgressAndJSON: running totals arrive while the run is under way,
+// and -o json gives one object with the report.
+func TestProgressAndJSON(t *testing.T) {
+	srv := herdtest.Start(t)
+	code, out, errOut := run("-server", srv.Addr, "-workload", "getData", "-conns", "1", "-goroutines", "2",
+		"-duration", "1500ms", "-progress", "100ms", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("code %d stderr %s", code, errOut)
+	}
+	var res struct {
+		Workload  string
+		Ops       int
+		Errors    int
+		OpsPerSec float64
+		LatencyMs struct{ P50, P99 float64 }
+	}
+	if strings.Count(out, "\n") != 1 {
+		t.Fatalf("stdout is not one line: %q", out)
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Workload != "getData" || res.Ops == 0 ||
+		res.OpsPerSec <= 0 || res.LatencyMs.P50 <= 0 || res.LatencyMs.P99 < res.LatencyMs.P50 {
+		t.Fatalf("report %q: %+v %v", out, res, err)
+	}
+	var last int64
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	for _, l := range lines {
+		var p struct{ Progress struct{ Ops int64 } }
+		if err := json.Unmarshal([]byte(l), &p); err != nil || p.Progress.Ops < last {
+			t.Fatalf("progress line %q (%v) after %d ops", l, err, last)
+		}
+		last = p.Progress.Ops
+	}
+	if len(lines) < 2 || last == 0 {
+		t.Fatalf("progress on stderr: %q", errOut)
+	}
+
+	// The text form: one line per report on stderr, the report on stdout.
+	code, out, errOut = run("-server", srv.Addr, "-workload", "getData", "-conns", "1", "-goroutines", "1",
+		"-duration", "500ms", "-progress", "100ms")
+	if code != ExitOK || !strings.Contains(out, "throughput") || !regexp.MustCompile(`(?m)^ +\S+s  \d+ ops  \d+ ops/s  0 errors$`).MatchString(errOut) {
+		t.Fatalf("code %d stdout %q stderr %q", code, out, errOut)
 	}
 }

@@ -3,6 +3,7 @@ package shell
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -73,15 +74,17 @@ func dataString(d []byte) string {
 	return string(d)
 }
 
-// dataJSON puts data into a JSON object: text when it is UTF-8, base64 otherwise.
+// dataJSON puts data into a JSON object under keys that do not depend on
+// the bytes: "data" is always base64 (null for a node without data, as zkCli
+// prints "null"), and "text" is added when the data is valid UTF-8.
 func dataJSON(v map[string]any, d []byte) {
-	switch {
-	case d == nil:
+	if d == nil {
 		v["data"] = nil
-	case utf8.Valid(d):
-		v["data"] = string(d)
-	default:
-		v["dataBase64"] = d
+		return
+	}
+	v["data"] = base64.StdEncoding.EncodeToString(d)
+	if utf8.Valid(d) {
+		v["text"] = string(d)
 	}
 }
 
@@ -215,13 +218,13 @@ func addStat(b *strings.Builder, v map[string]any, st proto.Stat) {
 }
 
 // statResult is the result of a write that prints nothing but its stat, and
-// that only with -s.
-func statResult(in *invocation, st proto.Stat) *result {
+// that only with -s; its JSON always has the stat, and v's other fields.
+func statResult(in *invocation, st proto.Stat, v map[string]any) *result {
+	v["stat"] = toStatJSON(st)
 	if !in.has('s') {
-		return &result{}
+		return &result{value: v}
 	}
 	var b strings.Builder
-	v := map[string]any{}
-	addStat(&b, v, st)
+	writeStat(&b, st)
 	return &result{stdout: b.String(), value: v}
 }

@@ -13,11 +13,11 @@ import (
 var Version = "herd shell (ZooKeeper 3.8 protocol)"
 
 func cmdAddWatch(ctx context.Context, s *Shell, in *invocation) (*result, error) {
-	mode := proto.AddWatchPersistentRecursive
+	mode, name := proto.AddWatchPersistentRecursive, "PERSISTENT_RECURSIVE"
 	if m, ok := in.flags['m']; ok {
 		switch strings.ToUpper(m) {
 		case "PERSISTENT":
-			mode = proto.AddWatchPersistent
+			mode, name = proto.AddWatchPersistent, "PERSISTENT"
 		case "PERSISTENT_RECURSIVE":
 		default:
 			return nil, &cliError{msg: "Unsupported mode: " + m, err: errUsage}
@@ -27,22 +27,22 @@ func cmdAddWatch(ctx context.Context, s *Shell, in *invocation) (*result, error)
 	if err := s.currentClient().AddWatch(ctx, path, mode); err != nil {
 		return nil, describe(err, path)
 	}
-	return nil, nil
+	return &result{value: map[string]any{"path": path, "mode": name}}, nil
 }
 
 func cmdRemoveWatches(ctx context.Context, s *Shell, in *invocation) (*result, error) {
-	typ := proto.WatcherAny
+	typ, name := proto.WatcherAny, "Any"
 	switch {
 	case in.has('c'):
-		typ = proto.WatcherChildren
+		typ, name = proto.WatcherChildren, "Children"
 	case in.has('d'):
-		typ = proto.WatcherData
+		typ, name = proto.WatcherData, "Data"
 	}
 	path := in.args[0]
 	if err := s.currentClient().RemoveWatches(ctx, path, typ, in.has('l')); err != nil {
 		return nil, describe(err, path)
 	}
-	return nil, nil
+	return &result{value: map[string]any{"path": path, "type": name, "local": in.has('l')}}, nil
 }
 
 func cmdPrintWatches(_ context.Context, s *Shell, in *invocation) (*result, error) {
@@ -53,7 +53,7 @@ func cmdPrintWatches(_ context.Context, s *Shell, in *invocation) (*result, erro
 		return &result{stdout: "printwatches is " + state + "\n", value: map[string]any{"printwatches": state}}, nil
 	}
 	s.printWatches = in.args[0] == "on"
-	return nil, nil
+	return &result{value: map[string]any{"printwatches": map[bool]string{true: "on", false: "off"}[s.printWatches]}}, nil
 }
 
 // cmdReconfig parses zkCli's long options (-add, -remove, -members, -file, -v, -s).
@@ -112,12 +112,15 @@ func cmdConnect(ctx context.Context, s *Shell, in *invocation) (*result, error) 
 	if len(in.args) > 0 {
 		host = in.args[0]
 	}
-	return nil, s.Connect(ctx, host)
+	if err := s.Connect(ctx, host); err != nil {
+		return nil, err
+	}
+	return &result{value: map[string]any{"server": host, "state": s.currentClient().State()}}, nil
 }
 
 func cmdClose(ctx context.Context, s *Shell, _ *invocation) (*result, error) {
 	s.closeClient(ctx)
-	return nil, nil
+	return &result{value: map[string]any{"state": stateClosed}}, nil
 }
 
 // cmdHistory prints the last ten commands and this one, numbered from 0.
@@ -157,5 +160,5 @@ func cmdVersion(context.Context, *Shell, *invocation) (*result, error) {
 
 func cmdQuit(ctx context.Context, s *Shell, _ *invocation) (*result, error) {
 	s.closeClient(ctx)
-	return nil, errQuit
+	return &result{value: map[string]any{"state": stateClosed}}, errQuit
 }

@@ -77,7 +77,7 @@ func cmdSet(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	if err != nil {
 		return nil, describe(err, path)
 	}
-	return statResult(in, st), nil
+	return statResult(in, st, map[string]any{"path": path}), nil
 }
 
 func cmdDelete(ctx context.Context, s *Shell, in *invocation) (*result, error) {
@@ -89,7 +89,7 @@ func cmdDelete(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 	if err := s.currentClient().Delete(ctx, path, version); err != nil {
 		return nil, describe(err, path)
 	}
-	return nil, nil
+	return &result{value: map[string]any{"deleted": []string{path}}}, nil
 }
 
 // cmdDeleteAll deletes a subtree, deepest nodes first. Nodes that vanish
@@ -103,12 +103,16 @@ func cmdDeleteAll(ctx context.Context, s *Shell, in *invocation) (*result, error
 	if err != nil {
 		return nil, err
 	}
+	deleted := []string{}
 	for i := len(paths) - 1; i >= 0; i-- {
-		if err := c.Delete(ctx, paths[i], -1); err != nil && !errors.Is(err, proto.ErrNoNode) {
+		switch err := c.Delete(ctx, paths[i], -1); {
+		case err == nil:
+			deleted = append(deleted, paths[i])
+		case !errors.Is(err, proto.ErrNoNode):
 			return nil, describe(err, paths[i])
 		}
 	}
-	return nil, nil
+	return &result{value: map[string]any{"deleted": deleted}}, nil
 }
 
 func cmdSync(ctx context.Context, s *Shell, in *invocation) (*result, error) {
@@ -141,7 +145,8 @@ func cmdSetACL(ctx context.Context, s *Shell, in *invocation) (*result, error) {
 			return nil, describe(err, p)
 		}
 	}
-	return statResult(in, st), nil
+	// The stat is the last node's, as zkCli prints it.
+	return statResult(in, st, map[string]any{"paths": paths}), nil
 }
 
 func cmdAddAuth(ctx context.Context, s *Shell, in *invocation) (*result, error) {
@@ -152,5 +157,5 @@ func cmdAddAuth(ctx context.Context, s *Shell, in *invocation) (*result, error) 
 	if err := s.currentClient().AddAuth(ctx, in.args[0], auth); err != nil {
 		return nil, describe(err, "")
 	}
-	return nil, nil
+	return &result{value: map[string]any{"scheme": in.args[0]}}, nil
 }

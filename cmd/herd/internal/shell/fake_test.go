@@ -89,6 +89,9 @@ func (f *fakeClient) tick() int64 {
 }
 
 func (f *fakeClient) Create(_ context.Context, path string, data []byte, acl []proto.ACL, mode proto.CreateMode, _ int64) (string, error) {
+	if !strings.HasPrefix(path, "/") {
+		return "", proto.ErrBadArguments // as a server answers
+	}
 	f.mu.Lock()
 	parent := f.nodes[parentOf(path)]
 	if parent == nil {

@@ -59,7 +59,7 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("herd shell", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := &config{}
-	fs.StringVar(&cfg.servers, "server", "127.0.0.1:2181", "comma-separated `host:port` list")
+	fs.StringVar(&cfg.servers, "server", "127.0.0.1:2181", "comma-separated `host:port` list, optionally with a chroot (host:port/app)")
 	fs.IntVar(&cfg.dialOpts.SessionTimeoutMs, "timeout", 30000, "session timeout in `ms`")
 	fs.BoolVar(&cfg.dialOpts.ReadOnly, "r", false, "allow a read-only server")
 	fs.DurationVar(&cfg.dialOpts.ConnectTimeout, "connect-timeout", defaultConnectTimeout, "how long to retry the first connection")
@@ -116,6 +116,9 @@ func run(ctx context.Context, cfg *config) int {
 	}
 	if err := sh.Connect(ctx, cfg.servers); err != nil {
 		sh.printError(err)
+		if errors.Is(err, errBadChroot) {
+			return exitBadArgs
+		}
 		if !cfg.terminal {
 			return exitFailed
 		}

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,13 +46,17 @@ func newShell(dial DialFunc, opts DialOptions, jsonOut bool, out, errw io.Writer
 
 // Connect closes any current session and opens one to servers.
 func (s *Shell) Connect(ctx context.Context, servers string) error {
+	if _, err := splitChroot(servers); err != nil {
+		return err
+	}
 	s.closeClient(ctx)
 	s.mu.Lock()
 	s.host = servers
 	s.mu.Unlock()
 	c, err := s.dial(ctx, servers, s.dialOpts, s.onEvent)
 	if err != nil {
-		return &cliError{msg: fmt.Sprintf("Unable to connect to %s: %v", servers, err), err: err}
+		return &cliError{msg: fmt.Sprintf("Unable to connect to %s: %s", servers, connectReason(err)),
+			err: fmt.Errorf("%w: %w", errConnect, err)}
 	}
 	s.mu.Lock()
 	s.client = c
@@ -118,42 +123,47 @@ func (s *Shell) run(ctx context.Context, words []string) error {
 	res, err := s.dispatch(ctx, words)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil {
-		if errors.Is(err, errQuit) {
-			return err
-		}
+	if err != nil && !errors.Is(err, errQuit) {
 		s.printError(err)
 		return err
 	}
 	if res == nil {
-		return nil
+		return err
 	}
 	if s.jsonOut {
-		if res.value != nil {
-			s.writeJSON(s.out, res.value)
+		// Every command prints one JSON value, so a script reads one line per
+		// command it sent.
+		v := res.value
+		if v == nil {
+			v = map[string]any{}
 		}
+		s.writeJSON(s.out, v)
 	} else {
 		io.WriteString(s.out, res.stdout)
 		io.WriteString(s.errw, res.stderr)
 	}
-	return nil
+	return err
 }
 
 func (s *Shell) printError(err error) {
 	if s.jsonOut {
-		s.writeJSON(s.errw, map[string]string{"error": err.Error()})
+		s.writeJSON(s.errw, toErrorJSON(err))
 		return
 	}
 	fmt.Fprintln(s.errw, err.Error())
 }
 
+// writeJSON prints v as one line. HTML escaping is off: the output is read
+// by scripts and people, and "Path length must be > 0" should read as such.
 func (s *Shell) writeJSON(w io.Writer, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		fmt.Fprintf(s.errw, "{\"error\":%q}\n", err.Error())
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(s.errw, "{\"error\":%q,\"code\":\"ERROR\"}\n", err.Error())
 		return
 	}
-	fmt.Fprintf(w, "%s\n", b)
+	w.Write(b.Bytes())
 }
 
 func (s *Shell) dispatch(ctx context.Context, words []string) (*result, error) {
@@ -178,6 +188,12 @@ func (s *Shell) dispatch(ctx context.Context, words []string) (*result, error) {
 	if c.needsConn && s.currentClient() == nil {
 		return nil, describe(ErrNotConnected, "")
 	}
+	// The Java client checks a path before it sends anything.
+	if c.pathArg && len(in.args) > 0 {
+		if err := validatePath(in.args[0], c.name == "create" && in.has('s')); err != nil {
+			return nil, err
+		}
+	}
 	return c.run(ctx, s, in)
 }
 
@@ -187,10 +203,14 @@ func (s *Shell) currentClient() Client {
 	return s.client
 }
 
-// usage prints zkCli's command summary to errw.
+// usage prints zkCli's command summary to errw (not with -o json, whose
+// stderr carries only the error object).
 func (s *Shell) usage() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.jsonOut {
+		return
+	}
 	fmt.Fprintln(s.errw, "ZooKeeper -server host:port -client-configuration properties-file cmd args")
 	for _, name := range commandNames() {
 		c := commands[name]

@@ -178,7 +178,7 @@ func TestJSONOutput(t *testing.T) {
 		Children []string
 		Stat     map[string]int64
 	}
-	var get struct{ Data string }
+	var get struct{ Data, Text string }
 	var tree treeNode
 	for i, v := range []any{&created, &ls, &get, &tree} {
 		if err := json.Unmarshal([]byte(lines[i]), v); err != nil {
@@ -186,11 +186,11 @@ func TestJSONOutput(t *testing.T) {
 		}
 	}
 	if created.Path != "/A" || strings.Join(ls.Children, ",") != "A,zookeeper" || ls.Stat["numChildren"] != 2 ||
-		get.Data != "x" || tree.Name != "/A" {
+		get.Data != "eA==" || get.Text != "x" || tree.Name != "/A" {
 		t.Fatalf("decoded %+v %+v %+v %+v", created, ls, get, tree)
 	}
-	var e struct{ Error string }
-	if err := json.Unmarshal([]byte(errs), &e); err != nil || e.Error != "Node does not exist: /nope" {
+	var e struct{ Error, Code string }
+	if err := json.Unmarshal([]byte(errs), &e); err != nil || e.Error != "Node does not exist: /nope" || e.Code != "NONODE" {
 		t.Fatalf("stderr %q (%v)", errs, err)
 	}
 }

@@ -138,7 +138,7 @@ func mutexSharedCounter(t *testing.T, peer *lockPeer, addr string) {
 						return err
 					}
 					n, _ := strconv.Atoi(string(data))
-					if _, err := gc.Set(ctx, counter, []byte(strconv.Itoa(n+1)), -1); err != nil {
+					if _, err := gc.Set(ctx, counter, []byte(strconv.Itoa(n+1))); err != nil {
 						return err
 					}
 					if err := m.Unlock(ctx); err != nil {

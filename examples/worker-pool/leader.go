@@ -47,7 +47,7 @@ func (p *pool) lead(ctx context.Context) error {
 // seed creates the pool's directories and tasks if they are missing.
 func (p *pool) seed(ctx context.Context) error {
 	for _, d := range []string{"workers", "tasks", "assignments"} {
-		if err := p.c.EnsurePath(ctx, p.path(d), false); err != nil {
+		if err := p.c.EnsurePath(ctx, p.path(d)); err != nil {
 			return err
 		}
 	}

@@ -29,7 +29,7 @@ type worker struct {
 func (p *pool) work(ctx context.Context) error {
 	w := &worker{p: p, wake: make(chan struct{}, 1), data: map[string]assignment{}, watching: map[string]bool{}}
 	for _, d := range []string{"workers", "assignments"} {
-		if err := p.c.EnsurePath(ctx, p.path(d), false); err != nil {
+		if err := p.c.EnsurePath(ctx, p.path(d)); err != nil {
 			return err
 		}
 	}
@@ -117,7 +117,7 @@ func (w *worker) reconcile(ctx context.Context, last map[string]bool) map[string
 	// Only now, with the task stopped, does the new owner get it.
 	for _, t := range handover {
 		a := snapshot[t]
-		_, err := w.p.c.Set(ctx, w.p.path("assignments", t), []byte(a.next), a.version)
+		_, err := w.p.c.Set(ctx, w.p.path("assignments", t), []byte(a.next), framework.WithVersion(a.version))
 		if err != nil && !errors.Is(err, zk.ErrBadVersion) && !errors.Is(err, zk.ErrNoNode) && ctx.Err() == nil {
 			w.p.cfg.logger.Sugar().Warnf("hand %s over: %v", t, err)
 			w.poke() // try again

@@ -56,7 +56,7 @@ func testMutualExclusion(t *testing.T, tg testtarget.Target) {
 							return err
 						}
 						n, _ := strconv.Atoi(string(data))
-						if _, err := c.Set(ctx, counter, []byte(strconv.Itoa(n+1)), -1); err != nil {
+						if _, err := c.Set(ctx, counter, []byte(strconv.Itoa(n+1))); err != nil {
 							return err
 						}
 						mu.Lock()
@@ -427,7 +427,7 @@ func testLostCreateReply(t *testing.T, tg testtarget.Target) {
 	ctx := recipetest.Ctx(t)
 	path := recipetest.Path(t, "lock")
 	admin := recipetest.Client(t, tg.Addr())
-	if err := admin.EnsurePath(ctx, path, false); err != nil {
+	if err := admin.EnsurePath(ctx, path); err != nil {
 		t.Fatal(err)
 	}
 	px := recipetest.Proxy(t, tg.Addr())

@@ -99,7 +99,7 @@ func (q *Queue) PutAll(ctx context.Context, items [][]byte) error {
 		return nil
 	}
 	for try := 0; ; try++ {
-		if err := q.c.EnsurePath(ctx, q.path, true); err != nil {
+		if err := q.c.EnsurePath(ctx, q.path, framework.AsContainers()); err != nil {
 			return fmt.Errorf("queue: put %s: %w", q.path, err)
 		}
 		txn := q.c.Txn()
@@ -321,7 +321,7 @@ func (q *Queue) settle(ctx context.Context, r *receipt, item string) (taken bool
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
 	for {
-		_, err := q.c.Set(sctx, r.path, fenceMark, r.version)
+		_, err := q.c.Set(sctx, r.path, fenceMark, framework.WithVersion(r.version))
 		switch {
 		case err == nil:
 			r.version++

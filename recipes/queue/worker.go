@@ -74,7 +74,7 @@ func (cs *consumer) process(ctx context.Context, t task) (again, collided bool) 
 		// Sequential: the items directory's numbering restarts when it is
 		// reaped, so the item's own number may already name a dead letter.
 		dead := cs.q.dir(deadDir, itemBase(it.priority, time.Time{}, it.attempts+1))
-		if err := cs.c.EnsurePath(sctx, cs.q.dir(deadDir), true); err != nil {
+		if err := cs.c.EnsurePath(sctx, cs.q.dir(deadDir), framework.AsContainers()); err != nil {
 			log.Warn("creating the dead-letter node failed", zap.Error(err))
 		}
 		cs.finish(sctx, ep, itemPath, claim, func() *framework.Txn {
@@ -129,7 +129,7 @@ func (cs *consumer) settle(ctx context.Context, ep *epoch, target string, build 
 		if err1 == nil && err2 == nil {
 			if errors.Is(err, zk.ErrNoNode) {
 				// The dead-letter container may have been reaped since we made it.
-				_ = cs.c.EnsurePath(ctx, cs.q.dir(deadDir), true)
+				_ = cs.c.EnsurePath(ctx, cs.q.dir(deadDir), framework.AsContainers())
 			}
 			if answer && try >= 3 {
 				cs.log.Error("settling an item failed", zap.String("node", target), zap.Error(err))

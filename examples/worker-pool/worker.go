@@ -22,6 +22,7 @@ type worker struct {
 	trusted  bool                  // registered, and the connection not SUSPENDED since
 	data     map[string]assignment // task -> assignment, kept by data watches
 	watching map[string]bool
+	stops    []func() // ends every watch when work returns
 }
 
 // work registers this process as a worker and follows its share of the
@@ -33,12 +34,24 @@ func (p *pool) work(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := p.c.ChildrenWatch(ctx, p.path("assignments"), func(tasks []string, _ *zk.Stat) bool {
+	// A watch outlives the ctx that set it up: stop them all on the way out.
+	defer func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, stop := range w.stops {
+			stop()
+		}
+	}()
+	tw, err := p.c.ChildrenWatch(ctx, p.path("assignments"), func(tasks []string, _ *zk.Stat) bool {
 		w.follow(ctx, tasks)
 		return true
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
+	w.mu.Lock()
+	w.stops = append(w.stops, tw.Stop)
+	w.mu.Unlock()
 	regDone := make(chan error, 1)
 	go func() { regDone <- w.register(ctx) }()
 	last := map[string]bool{}
@@ -69,7 +82,7 @@ func (w *worker) follow(ctx context.Context, tasks []string) {
 		if seen {
 			continue
 		}
-		_, err := w.p.c.DataWatch(ctx, w.p.path("assignments", t), func(data []byte, st *zk.Stat) bool {
+		dw, err := w.p.c.DataWatch(ctx, w.p.path("assignments", t), func(data []byte, st *zk.Stat) bool {
 			w.mu.Lock()
 			if st == nil {
 				delete(w.data, t)
@@ -81,9 +94,15 @@ func (w *worker) follow(ctx context.Context, tasks []string) {
 			w.poke()
 			return true
 		})
-		if err != nil && ctx.Err() == nil {
-			w.p.cfg.logger.Sugar().Warnf("watch %s: %v", t, err)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.p.cfg.logger.Sugar().Warnf("watch %s: %v", t, err)
+			}
+			continue
 		}
+		w.mu.Lock()
+		w.stops = append(w.stops, dw.Stop)
+		w.mu.Unlock()
 	}
 }
 

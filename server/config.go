@@ -57,6 +57,15 @@ type Config struct {
 	// ServerID is this node's id (myid); 0 for a standalone server.
 	ServerID int
 
+	// SnapCount is how many log entries accumulate before a snapshot
+	// (zoo.cfg snapCount). Default 16384.
+	SnapCount int
+
+	// TrailingLogs is how many log entries are kept behind a snapshot, so a
+	// node a little behind catches up from the log rather than a whole
+	// snapshot. Default 10240.
+	TrailingLogs int
+
 	// Logger receives the server's logs. Default: no logging.
 	Logger *zap.Logger
 }

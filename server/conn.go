@@ -2,19 +2,19 @@ package server
 
 import (
 	"bufio"
+	"context"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/raft"
 	"go.uber.org/zap"
 
+	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fsm"
 	"github.com/herd-io/herd/server/proto"
 	"github.com/herd-io/herd/server/tree"
@@ -51,11 +51,15 @@ type conn struct {
 	super          bool
 	closingSession atomic.Bool
 
-	slots chan *slot
-	out   outbound
+	slots  chan *slot
+	out    outbound
+	writes *cluster.Stream // this connection's writes, in order
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// ctx ends when the connection closes; waits on its behalf use it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// Statistics for the cons and stat commands.
 	established time.Time
@@ -74,8 +78,10 @@ type slot struct {
 	req   proto.Record
 	start time.Time
 
-	// A write's result comes from Raft.
-	future raft.ApplyFuture
+	// A write's result comes from the log, once applied on this node.
+	proposal *cluster.Proposal
+	// A sync's wait for the leader's commit point.
+	synced chan error
 	// A request answered without the tree (auth, errors found while decoding),
 	// with an optional body; stampZxid puts the last applied zxid in its header.
 	reply     *proto.ReplyHeader
@@ -97,7 +103,9 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 		closed:      make(chan struct{}),
 		established: time.Now(),
 		ids:         []proto.Id{{Scheme: "ip", ID: ip}},
+		writes:      s.node.NewStream(),
 	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.out.init(s.cfg.MaxOutboundBytes)
 	return c
 }
@@ -118,6 +126,7 @@ func (c *conn) isClosed() bool {
 func (c *conn) closeAsync() {
 	c.closeOnce.Do(func() {
 		close(c.closed)
+		c.cancel()
 		c.nc.Close()
 		c.out.close()
 	})
@@ -179,7 +188,7 @@ func (c *conn) readLoop(br *bufio.Reader) {
 		}
 		c.received.Add(1)
 		c.srv.stats.received.Add(1)
-		c.srv.tracker.Touch(c.session(), time.Now())
+		c.srv.touch(c.session(), time.Now())
 		// Records decoded below keep slices of the frame, so it is not reused.
 		s, stop := c.start(frame)
 		if s != nil {
@@ -217,7 +226,7 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 		c.closingSession.Store(true)
 		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: c.session()}
 		c.srv.tracker.SetClosing(c.session())
-		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+		s.proposal = c.writes.Propose(e.Marshal())
 		s.closeAfter = true
 		return s, true
 	case proto.OpAuth:
@@ -230,7 +239,7 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(),
 			Ids: c.ids, Super: c.super, Op: op, Body: body,
 		}
-		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+		s.proposal = c.writes.Propose(e.Marshal())
 		return s, false
 	}
 
@@ -259,6 +268,12 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 		return s, false
 	}
 	s.req = req
+	if op == proto.OpSync {
+		// Bring this replica up to the leader's commit point, beside the
+		// pipeline; the reply still waits for its turn.
+		s.synced = make(chan error, 1)
+		go func() { s.synced <- c.srv.node.Sync(c.ctx) }()
+	}
 	return s, false
 }
 
@@ -316,8 +331,14 @@ func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
 		}
 		return hdr, s.replyBody, true
 	}
-	if s.future != nil {
-		res, err := c.srv.await(s.future)
+	if s.synced != nil {
+		if err := <-s.synced; err != nil {
+			c.log.Info("sync failed; closing connection", zap.Error(err))
+			return proto.ReplyHeader{}, nil, false
+		}
+	}
+	if s.proposal != nil {
+		res, err := result(s.proposal)
 		if err != nil {
 			c.log.Warn("write not committed; closing connection", zap.Error(err))
 			return proto.ReplyHeader{}, nil, false
@@ -329,18 +350,6 @@ func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
 		return hdr, res.Resp, true
 	}
 	return c.read(s)
-}
-
-// await waits for a Raft future and unwraps the FSM's result.
-func (s *Server) await(f raft.ApplyFuture) (*fsm.Result, error) {
-	if err := f.Error(); err != nil {
-		return nil, fmt.Errorf("server: raft apply: %w", err)
-	}
-	res, ok := f.Response().(*fsm.Result)
-	if !ok {
-		return nil, errors.New("server: raft apply returned no result")
-	}
-	return res, nil
 }
 
 func (c *conn) observe(d time.Duration, zxid int64) {
@@ -422,14 +431,13 @@ func (c *conn) handshake(body []byte) bool {
 	} else {
 		ss, ok := c.srv.fsm.Session(req.SessionID)
 		valid := ok && subtle.ConstantTimeCompare(ss.Passwd, req.Passwd) == 1 &&
-			c.srv.tracker.Alive(req.SessionID)
+			c.srv.revalidate(c.ctx, req.SessionID, timeout) == nil
 		if !valid {
 			resp.Passwd = make([]byte, 16)
 			c.pushConnectResponse(&resp)
 			c.out.closeAfterFlush()
 			return false
 		}
-		c.srv.tracker.Add(req.SessionID, timeout, time.Now())
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), ss.ID, ss.Passwd
 	}
 	c.sid.Store(resp.SessionID)

@@ -7,7 +7,7 @@ import (
 
 // SnapshotNow forces a Raft snapshot of the node's state (test hook): the next
 // start restores it and replays only the log entries after it.
-func (s *Server) SnapshotNow() error { return s.rep.raft.Snapshot().Error() }
+func (s *Server) SnapshotNow() error { return s.node.Snapshot() }
 
 // ReapNow runs one container/TTL scan as of now (test hook), as the periodic
 // reaper does.

@@ -44,9 +44,10 @@ type fourLetterSource struct {
 
 func (f fourLetterSource) Server() fourlw.ServerStats {
 	s := f.srv
+	cs := s.node.State()
 	st := fourlw.ServerStats{
-		Serving:         true,
-		Mode:            "standalone",
+		Serving:         cs.Ready,
+		Mode:            cs.Role.String(),
 		PacketsReceived: s.stats.received.Load(),
 		PacketsSent:     s.stats.sent.Load(),
 		Zxid:            s.fsm.LastZxid(),

@@ -62,8 +62,8 @@ func (c *conn) read(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok bool)
 			acl, st, err = t.GetACL(s.caller, r.Path)
 			resp = &proto.GetACLResponse{ACL: acl, Stat: st}
 		case proto.OpSync:
-			// Every earlier write of this connection is applied, and a single
-			// node has nothing newer to catch up with.
+			// Every earlier write of this connection is applied, and the
+			// replica has caught up with the leader's commit point (finish).
 			resp = &proto.PathResponse{Path: s.req.(*proto.PathRequest).Path}
 		case proto.OpGetAllChildrenNumber:
 			var n int32

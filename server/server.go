@@ -28,6 +28,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fsm"
 	"github.com/herd-io/herd/server/session"
 	"github.com/herd-io/herd/server/tree"
@@ -44,7 +45,7 @@ type Server struct {
 	fsm     *fsm.FSM
 	watches *watch.Manager
 	tracker *session.Tracker
-	rep     *replica
+	node    *cluster.Node
 	started time.Time
 	stats   serverStats
 
@@ -60,6 +61,8 @@ type Server struct {
 
 	sidMu   sync.Mutex
 	lastSID int64
+
+	touched touches // sessions seen alive here, for the leader (liveness.go)
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -99,19 +102,33 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			},
 		},
 	})
-	rep, err := openReplica(cfg, s.fsm)
+	node, err := cluster.Open(ctx, cluster.Config{
+		ID:                cfg.ServerID,
+		DataDir:           cfg.DataDir,
+		DataLogDir:        cfg.DataLogDir,
+		FSM:               s.fsm,
+		SnapshotThreshold: uint64(cfg.SnapCount),
+		TrailingLogs:      uint64(cfg.TrailingLogs),
+		Logger:            cfg.Logger.Named("cluster"),
+		Handlers: map[string]cluster.Handler{
+			methodTouch:      s.handleTouch,
+			methodRevalidate: s.handleRevalidate,
+		},
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("server: %w", err)
 	}
-	s.rep = rep
-	if err := rep.waitLeader(ctx); err != nil {
-		rep.shutdown()
-		return nil, err
+	s.node = node
+	if err := node.WaitReady(ctx); err != nil {
+		node.Shutdown()
+		return nil, fmt.Errorf("server: %w", err)
 	}
 	// Sessions recovered from the log get a full timeout to come back.
 	s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
-	s.wg.Add(2)
+	s.wg.Add(4)
+	go s.followLeadership(node.State().Leading())
 	go s.every(cfg.TickTime, s.expire)
+	go s.every(cfg.TickTime/2, s.sendTouches)
 	go s.every(cfg.ContainerCheckInterval, s.reap)
 	s.log.Info("herd server ready", zap.String("dataDir", cfg.DataDir),
 		zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
@@ -279,8 +296,35 @@ func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 	}
 }
 
+// followLeadership starts the leader-only duties' state each time this node
+// becomes the leader: sessions recovered from the log, or led by the previous
+// leader, get a full timeout to show they are alive before anything expires.
+func (s *Server) followLeadership(leading bool) {
+	defer s.wg.Done()
+	for {
+		changed := s.node.Changed()
+		st := s.node.State()
+		if st.Leading() && !leading {
+			s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
+			s.log.Info("leading", zap.Uint64("term", st.Term), zap.Int("sessions", s.tracker.Len()))
+		}
+		leading = st.Leading()
+		select {
+		case <-changed:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// leading reports whether this node performs the leader-only duties now.
+func (s *Server) leading() bool { return s.node.State().Leading() }
+
 // expire closes sessions whose clients went silent for their timeout.
 func (s *Server) expire(now time.Time) {
+	if !s.leading() {
+		return
+	}
 	for _, id := range s.tracker.Expired(now) {
 		s.log.Info("session expired", zap.String("session", fmt.Sprintf("0x%x", id)))
 		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: now.UnixMilli(), Session: id}
@@ -292,6 +336,9 @@ func (s *Server) expire(now time.Time) {
 
 // reap deletes empty containers and expired TTL nodes.
 func (s *Server) reap(now time.Time) {
+	if !s.leading() {
+		return
+	}
 	var paths []string
 	s.fsm.Read(func(t *tree.Tree) { paths = t.ExpiredNodes(now.UnixMilli()) })
 	for _, p := range paths {
@@ -303,9 +350,22 @@ func (s *Server) reap(now time.Time) {
 	}
 }
 
-// propose appends e to the log and waits for its result.
+// propose appends e to the log and waits until it is applied on this node.
 func (s *Server) propose(e *fsm.Entry) (*fsm.Result, error) {
-	return s.await(s.rep.raft.Apply(e.Marshal(), 0))
+	return result(s.node.Propose(e.Marshal()))
+}
+
+// result waits for a proposal and unwraps the FSM's result.
+func result(p *cluster.Proposal) (*fsm.Result, error) {
+	applied, err := p.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	res, ok := applied.Response.(*fsm.Result)
+	if !ok {
+		return nil, fmt.Errorf("server: entry %d applied without a result", applied.Index)
+	}
+	return res, nil
 }
 
 // Shutdown stops accepting, closes every connection and stops Raft. Sessions
@@ -335,7 +395,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	if rerr := s.rep.shutdown(); err == nil {
+	if rerr := s.node.Shutdown(); err == nil {
 		err = rerr
 	}
 	if err == nil {

@@ -111,6 +111,9 @@ func (c *Config) finish() error {
 		if c.SyncLimit == 0 {
 			return fmt.Errorf("zoocfg: %w: syncLimit is not set", ErrInvalid)
 		}
+		if err := c.checkServers(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

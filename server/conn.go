@@ -80,8 +80,9 @@ type slot struct {
 
 	// A write's result comes from the log, once applied on this node.
 	proposal *cluster.Proposal
-	// A sync's wait for the leader's commit point.
-	synced chan error
+	// A request finished beside the pipeline (sync's wait for the leader's
+	// commit point, a reconfig); its reply still leaves in order.
+	async chan asyncReply
 	// A request answered without the tree (auth, errors found while decoding),
 	// with an optional body; stampZxid puts the last applied zxid in its header.
 	reply     *proto.ReplyHeader
@@ -224,7 +225,8 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 		return s, false
 	case proto.OpCloseSession:
 		c.closingSession.Store(true)
-		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: c.session()}
+		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: c.session(),
+			Node: c.srv.nodeID()}
 		c.srv.tracker.SetClosing(c.session())
 		s.proposal = c.writes.Propose(e.Marshal())
 		s.closeAfter = true
@@ -232,11 +234,14 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 	case proto.OpAuth:
 		return c.auth(s, body)
 	}
+	if op == proto.OpReconfig && c.srv.clustered() && c.srv.cfg.ReconfigEnabled {
+		return c.reconfig(s, body), false
+	}
 	if isWrite(op) {
 		// Writes are decided in apply, even a malformed one: as in ZooKeeper a
 		// failed write is a transaction and consumes a zxid.
 		e := fsm.Entry{
-			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(),
+			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(), Node: c.srv.nodeID(),
 			Ids: c.ids, Super: c.super, Op: op, Body: body,
 		}
 		s.proposal = c.writes.Propose(e.Marshal())
@@ -271,8 +276,8 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 	if op == proto.OpSync {
 		// Bring this replica up to the leader's commit point, beside the
 		// pipeline; the reply still waits for its turn.
-		s.synced = make(chan error, 1)
-		go func() { s.synced <- c.srv.node.Sync(c.ctx) }()
+		s.async = make(chan asyncReply, 1)
+		go func() { s.async <- asyncReply{err: c.srv.node.Sync(c.ctx)} }()
 	}
 	return s, false
 }
@@ -331,16 +336,26 @@ func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
 		}
 		return hdr, s.replyBody, true
 	}
-	if s.synced != nil {
-		if err := <-s.synced; err != nil {
-			c.log.Info("sync failed; closing connection", zap.Error(err))
+	if s.async != nil {
+		r := <-s.async
+		if r.err != nil {
+			c.log.Info("request failed; closing connection", zap.Stringer("op", s.hdr.Op), zap.Error(r.err))
 			return proto.ReplyHeader{}, nil, false
+		}
+		if r.hdr != nil {
+			return *r.hdr, r.resp, true
 		}
 	}
 	if s.proposal != nil {
 		res, err := result(s.proposal)
 		if err != nil {
 			c.log.Warn("write not committed; closing connection", zap.Error(err))
+			return proto.ReplyHeader{}, nil, false
+		}
+		if res.Err == proto.ErrSessionMoved {
+			// The client re-attached at another server. As ZooKeeper does, tear
+			// the connection down without a reply.
+			c.log.Info("request of a session that moved to another server; closing")
 			return proto.ReplyHeader{}, nil, false
 		}
 		hdr := proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: res.Zxid, Err: res.Err}
@@ -407,6 +422,12 @@ func (c *conn) handshake(body []byte) bool {
 		c.log.Debug("bad connect request", zap.Error(d.Err()))
 		return false
 	}
+	if !c.srv.serving() {
+		// No leader: this node can neither create nor validate a session.
+		// The client tries another server.
+		c.log.Debug("not serving (no leader); closing new connection")
+		return false
+	}
 	if last := c.srv.fsm.LastZxid(); req.LastZxidSeen > last {
 		// The client has seen a newer state than ours: it must try another
 		// server, so close without a reply (ZooKeeper's CLIENT_ZXID_AHEAD).
@@ -421,7 +442,7 @@ func (c *conn) handshake(body []byte) bool {
 	if req.SessionID == 0 {
 		id, pw := c.srv.newSessionID(), newPassword()
 		e := fsm.Entry{Type: fsm.EntryCreateSession, Time: time.Now().UnixMilli(), Session: id,
-			Passwd: pw, Timeout: int32(timeout.Milliseconds())}
+			Node: c.srv.nodeID(), Passwd: pw, Timeout: int32(timeout.Milliseconds())}
 		res, err := c.srv.propose(&e)
 		if err != nil || res.Err != proto.ErrOK {
 			c.log.Warn("could not create session", zap.Error(err))
@@ -430,8 +451,28 @@ func (c *conn) handshake(body []byte) bool {
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), id, pw
 	} else {
 		ss, ok := c.srv.fsm.Session(req.SessionID)
-		valid := ok && subtle.ConstantTimeCompare(ss.Passwd, req.Passwd) == 1 &&
-			c.srv.revalidate(c.ctx, req.SessionID, timeout) == nil
+		valid := ok && subtle.ConstantTimeCompare(ss.Passwd, req.Passwd) == 1
+		if valid {
+			err := c.srv.revalidate(c.ctx, req.SessionID, timeout)
+			if err != nil && !errors.Is(err, errSessionInvalid) {
+				// The leader could not be asked: the session may well be
+				// alive, so do not tell the client it expired.
+				c.log.Info("could not validate session with the leader; closing", zap.Error(err))
+				return false
+			}
+			valid = err == nil
+		}
+		if valid && c.srv.clustered() && ss.Owner != c.srv.nodeID() {
+			// The client moved here from another server: record it in the log,
+			// so that server closes its connection and its late writes fail.
+			e := fsm.Entry{Type: fsm.EntryMoveSession, Time: time.Now().UnixMilli(), Session: ss.ID, Node: c.srv.nodeID()}
+			res, err := c.srv.propose(&e)
+			if err != nil {
+				c.log.Info("could not move session here; closing", zap.Error(err))
+				return false
+			}
+			valid = res.Err == proto.ErrOK
+		}
 		if !valid {
 			resp.Passwd = make([]byte, 16)
 			c.pushConnectResponse(&resp)

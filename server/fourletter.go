@@ -56,6 +56,14 @@ func (f fourLetterSource) Server() fourlw.ServerStats {
 		GlobalSessions:  int64(len(s.fsm.Sessions())),
 		AuthFailedCount: s.stats.authFailed.Load(),
 	}
+	if s.clustered() {
+		ls := s.node.LeaderStats()
+		st.QuorumSize = int64(ls.Voters)
+		st.Learners = int64(ls.Learners)
+		st.SyncedFollowers = int64(ls.SyncedFollowers)
+		st.SyncedObservers = int64(ls.SyncedObservers)
+	}
+	st.ProposalSizeLast, st.ProposalSizeMin, st.ProposalSizeMax = s.node.ProposalSizes()
 	st.LatencyMin, st.LatencyAvg, st.LatencyMax = s.stats.latency.get()
 	conns := s.connList()
 	st.Connections = int64(len(conns))

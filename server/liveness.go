@@ -139,3 +139,5 @@ func (s *Server) handleRevalidate(from int, body []byte) ([]byte, error) {
 	}
 	return []byte{1}, nil
 }
+
+func zapErr(err error) zap.Field { return zap.Error(err) }

@@ -69,8 +69,11 @@ type Server struct {
 }
 
 // New opens cfg.DataDir, recovers the tree and sessions from the Raft log and
-// snapshots, and waits until the node can serve, or until ctx ends. It does not
-// listen: call Serve.
+// snapshots, and starts Raft. A standalone server is ready to serve when New
+// returns (it waits for that, or until ctx ends). A cluster member returns
+// once Raft runs and serves clients whenever it knows a leader; until then it
+// closes their connections so they try another server. New does not listen:
+// call Serve.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("server: Config.DataDir is required")
@@ -97,18 +100,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 				s.tracker.Add(ss.ID, time.Duration(ss.Timeout)*time.Millisecond, time.Now())
 			},
 			SessionClosed: s.sessionClosed,
+			SessionMoved:  s.sessionMoved,
 			Restored: func() {
 				s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
 			},
 		},
 	})
+	if len(cfg.Servers) > 0 {
+		// In a cluster /zookeeper/config shows the members, as ZooKeeper's does.
+		s.fsm.SetConfigRenderer(cluster.ConfigText)
+	}
 	node, err := cluster.Open(ctx, cluster.Config{
 		ID:                cfg.ServerID,
+		Members:           cfg.Servers,
 		DataDir:           cfg.DataDir,
 		DataLogDir:        cfg.DataLogDir,
 		FSM:               s.fsm,
+		Timing:            cfg.Raft,
 		SnapshotThreshold: uint64(cfg.SnapCount),
 		TrailingLogs:      uint64(cfg.TrailingLogs),
+		LogSegmentSize:    cfg.LogSegmentSize,
+		PeerListener:      cfg.PeerListener,
+		ElectionListener:  cfg.ElectionListener,
+		Faults:            cfg.PeerFaults,
 		Logger:            cfg.Logger.Named("cluster"),
 		Handlers: map[string]cluster.Handler{
 			methodTouch:      s.handleTouch,
@@ -119,9 +133,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.node = node
-	if err := node.WaitReady(ctx); err != nil {
-		node.Shutdown()
-		return nil, fmt.Errorf("server: %w", err)
+	if len(cfg.Servers) == 0 {
+		if err := node.WaitReady(ctx); err != nil {
+			node.Shutdown()
+			return nil, fmt.Errorf("server: %w", err)
+		}
 	}
 	// Sessions recovered from the log get a full timeout to come back.
 	s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
@@ -130,8 +146,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	go s.every(cfg.TickTime, s.expire)
 	go s.every(cfg.TickTime/2, s.sendTouches)
 	go s.every(cfg.ContainerCheckInterval, s.reap)
-	s.log.Info("herd server ready", zap.String("dataDir", cfg.DataDir),
-		zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
+	s.log.Info("herd server started", zap.String("dataDir", cfg.DataDir), zap.Int("myid", cfg.ServerID),
+		zap.Int("servers", len(cfg.Servers)), zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
 	return s, nil
 }
 
@@ -254,6 +270,41 @@ func (s *Server) sessionClosed(id int64) {
 	}
 }
 
+// sessionMoved runs when a session's move to server owner is applied: the
+// connection this server holds for it, if owner is another server, is
+// closed (the client is attached there now).
+func (s *Server) sessionMoved(id int64, owner int32) {
+	if int(owner) == s.cfg.ServerID {
+		return
+	}
+	s.mu.Lock()
+	c := s.bySession[id]
+	delete(s.bySession, id)
+	s.mu.Unlock()
+	if c != nil {
+		c.log.Info("session moved to another server; closing", zap.Int32("server", owner))
+		c.closeAsync()
+	}
+}
+
+// nodeID is this server's id as log entries carry it: 0 when standalone.
+func (s *Server) nodeID() int32 {
+	if !s.clustered() {
+		return 0
+	}
+	return int32(s.cfg.ServerID)
+}
+
+// clustered reports whether this server is a member of a cluster.
+func (s *Server) clustered() bool { return len(s.cfg.Servers) > 0 }
+
+// serving reports whether clients may be served now.
+func (s *Server) serving() bool { return s.node.State().Ready }
+
+// Cluster returns the node's replication seam (leadership, applied index,
+// membership), for inspection and tests.
+func (s *Server) Cluster() *cluster.Node { return s.node }
+
 // newSessionID picks an id as ZooKeeper does — time in the middle bits, the
 // server id in the top byte — and above every id handed out before.
 func (s *Server) newSessionID() int64 {
@@ -299,6 +350,9 @@ func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 // followLeadership starts the leader-only duties' state each time this node
 // becomes the leader: sessions recovered from the log, or led by the previous
 // leader, get a full timeout to show they are alive before anything expires.
+//
+// It also stops serving when the node loses its leader: a node that cannot
+// commit must not hold clients, who would wait on it instead of moving on.
 func (s *Server) followLeadership(leading bool) {
 	defer s.wg.Done()
 	for {
@@ -309,6 +363,15 @@ func (s *Server) followLeadership(leading bool) {
 			s.log.Info("leading", zap.Uint64("term", st.Term), zap.Int("sessions", s.tracker.Len()))
 		}
 		leading = st.Leading()
+		if !st.Ready {
+			conns := s.connList()
+			if len(conns) > 0 {
+				s.log.Info("no leader: closing client connections", zap.Int("connections", len(conns)))
+			}
+			for _, c := range conns {
+				c.closeAsync()
+			}
+		}
 		select {
 		case <-changed:
 		case <-s.done:
@@ -401,6 +464,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err == nil {
 		<-waited
 	}
+	return err
+}
+
+// Close stops the server at once, as a crash would: connections are
+// dropped and Raft stops without handing leadership over. Sessions survive
+// in the log. Use Shutdown for a graceful stop.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	for _, c := range s.connList() {
+		c.closeAsync()
+	}
+	err := s.node.Kill()
+	s.wg.Wait()
 	return err
 }
 

@@ -92,6 +92,8 @@ type appliedFSM struct {
 	batch       raft.BatchingFSM // inner, if it applies batches
 	self        uint64
 	incarnation uint64
+	faults      *Faults       // a test may stall applies
+	stop        chan struct{} // the node's done channel
 
 	mu      sync.Mutex
 	applied uint64
@@ -113,6 +115,7 @@ func (f *appliedFSM) Apply(l *raft.Log) interface{} { return f.ApplyBatch([]*raf
 
 // ApplyBatch implements raft.BatchingFSM.
 func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
+	f.faults.waitApply(f.stop)
 	out := make([]interface{}, len(logs))
 	envs := make([]envelope, len(logs))
 	toInner := make([]*raft.Log, 0, len(logs))
@@ -231,6 +234,17 @@ func (f *appliedFSM) abandon(seq uint64, err error) {
 	delete(f.waiting, seq)
 	f.mu.Unlock()
 	if p != nil {
+		p.complete(Applied{}, err)
+	}
+}
+
+// abandonAll fails every waiting proposal with err.
+func (f *appliedFSM) abandonAll(err error) {
+	f.mu.Lock()
+	waiting := f.waiting
+	f.waiting = map[uint64]*Proposal{}
+	f.mu.Unlock()
+	for _, p := range waiting {
 		p.complete(Applied{}, err)
 	}
 }

@@ -39,6 +39,12 @@ type Config struct {
 	// snapshot. Default 10240.
 	TrailingLogs uint64
 
+	// LogSegmentSize is the size of one log file. The log is compacted a
+	// whole file at a time, so entries behind a snapshot stay readable (and
+	// are sent to a lagging follower instead of the snapshot) until their
+	// file is dropped. Default storage.DefaultSegmentSize.
+	LogSegmentSize int
+
 	// PeerListener and ElectionListener, when set, are used instead of
 	// listening on this member's peer and election ports (tests open them on
 	// 127.0.0.1:0 before the member list is known). Open takes ownership.

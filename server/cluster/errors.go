@@ -5,7 +5,7 @@ import "errors"
 // Errors a Node's calls return; compare with errors.Is.
 var (
 	// ErrConfig is wrapped by every refusal of a configuration.
-	ErrConfig = errors.New("cluster: bad configuration")
+	ErrConfig = errors.New("bad configuration")
 	// ErrNoLeader means no leader is known: the node cannot commit anything.
 	ErrNoLeader = errors.New("cluster: no leader")
 	// ErrNotLeader is returned by a node asked to do what only the leader does.

@@ -133,8 +133,9 @@ func ConfigText(c raft.Configuration, index uint64) []byte {
 }
 
 // diffMembers names the first line on which two member lists disagree, as
-// the zoo.cfg key and both values; "" when they agree.
-func diffMembers(mine, theirs []Member) string {
+// the zoo.cfg key and both values; "" when they agree. where names the other
+// list ("in the cluster", "at server.2").
+func diffMembers(mine, theirs []Member, where string) string {
 	a, b := map[int]Member{}, map[int]Member{}
 	ids := map[int]bool{}
 	for _, m := range mine {
@@ -153,11 +154,11 @@ func diffMembers(mine, theirs []Member) string {
 		y, inB := b[id]
 		switch {
 		case !inA:
-			return fmt.Sprintf("server.%d is %q in the cluster but missing here", id, y.Server.String())
+			return fmt.Sprintf("server.%d is %q %s but missing here", id, y.Server.String(), where)
 		case !inB:
-			return fmt.Sprintf("server.%d is %q here but missing in the cluster", id, x.Server.String())
+			return fmt.Sprintf("server.%d is %q here but missing %s", id, x.Server.String(), where)
 		case x.Server != y.Server:
-			return fmt.Sprintf("server.%d is %q here but %q in the cluster", id, x.Server.String(), y.Server.String())
+			return fmt.Sprintf("server.%d is %q here but %q %s", id, x.Server.String(), y.Server.String(), where)
 		}
 	}
 	return ""

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -30,10 +31,29 @@ type Node struct {
 	incarnation uint64
 	seq         atomic.Uint64
 
-	raft  *raft.Raft
-	store *storage.Store
-	trans raft.Transport
-	fsm   *appliedFSM
+	timing Timing
+	raft   *raft.Raft
+	store  *storage.Store
+	trans  raft.Transport
+	fsm    *appliedFSM
+
+	// A cluster member's network (nil listeners for a standalone node).
+	electionL net.Listener
+	hasState  bool        // the data directory held Raft state at Open
+	started   atomic.Bool // raft is running (n.raft may be used)
+
+	peerMu     sync.Mutex
+	peerConns  map[*peerConn]struct{}
+	peerClosed bool
+
+	fwMu sync.Mutex
+	fw   *forwarder
+
+	proposalLast, proposalMin, proposalMax atomic.Int64 // bytes; 0 = none yet
+
+	reconfigMu sync.Mutex
+	reportMu   sync.Mutex
+	reports    map[int]report
 
 	stateMu sync.Mutex
 	state   State
@@ -50,9 +70,14 @@ type Node struct {
 	wg       sync.WaitGroup
 }
 
-// Open opens the stores under cfg.DataDir and starts Raft. A standalone
-// node's fresh data directory is bootstrapped as a one-voter cluster. Open
-// does not wait for a leader: see WaitReady.
+// Open opens the stores under cfg.DataDir and starts Raft. It does not wait
+// for a leader: see WaitReady.
+//
+// A standalone node's fresh data directory is bootstrapped as a one-voter
+// cluster. A cluster member listens on its peer port (Raft) and election port
+// (herd's forwarding and calls); with a fresh data directory it asks the other
+// members how to start (see decideBootstrap) and refuses, naming the zoo.cfg
+// line, when its server list disagrees with theirs.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -60,62 +85,159 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
-	if !cfg.Standalone() {
-		return nil, fmt.Errorf("cluster: %w: clusters of more than one node are not supported yet", ErrConfig)
-	}
 	n := &Node{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		id:      max(cfg.ID, 1),
-		changed: make(chan struct{}),
-		pokeCh:  make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		id:        max(cfg.ID, 1),
+		changed:   make(chan struct{}),
+		pokeCh:    make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		peerConns: map[*peerConn]struct{}{},
+		reports:   map[int]report{},
 	}
+	base := DefaultTiming
+	if cfg.Standalone() {
+		base = standaloneTiming
+	}
+	n.timing = cfg.Timing.withDefaults(base)
 	n.raftID = raft.ServerID(strconv.Itoa(n.id))
 	n.self = uint64(n.id)
 	var inc [8]byte
 	_, _ = rand.Read(inc[:])
 	n.incarnation = binary.BigEndian.Uint64(inc[:])
 	n.fsm = newAppliedFSM(cfg.FSM, n.self, n.incarnation)
+	n.fsm.faults, n.fsm.stop = cfg.Faults, n.done
 
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: zapWriter{cfg.Logger.Named("raft")}})
-	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir, Logger: hlog})
+	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir,
+		SegmentSize: cfg.LogSegmentSize, Logger: hlog})
 	if err != nil {
+		closeListeners(cfg)
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	n.store = store
 	rc := n.raftConfig(hlog)
-	addr, trans := raft.NewInmemTransport(raft.ServerAddress(rc.LocalID))
-	n.trans = trans
 	existing, err := raft.HasExistingState(store.Log, store.Stable, store.Snapshots)
 	if err != nil {
-		n.closeStores()
+		closeListeners(cfg)
+		n.abort()
 		return nil, fmt.Errorf("cluster: inspect raft state: %w", err)
 	}
-	if !existing {
-		boot := raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: addr, Suffrage: raft.Voter}}}
-		if err := raft.BootstrapCluster(rc, store.Log, store.Stable, store.Snapshots, trans, boot); err != nil {
-			n.closeStores()
+	n.hasState = existing
+	var boot *raft.Configuration
+	if cfg.Standalone() {
+		addr, trans := raft.NewInmemTransport(raft.ServerAddress(rc.LocalID))
+		n.trans = trans
+		if !existing {
+			boot = &raft.Configuration{Servers: []raft.Server{{ID: rc.LocalID, Address: addr, Suffrage: raft.Voter}}}
+		}
+	} else {
+		if err := n.listen(hlog); err != nil {
+			n.abort()
+			return nil, err
+		}
+		if !existing {
+			bootstrap, err := n.decideBootstrap(ctx)
+			if err != nil {
+				n.abort()
+				return nil, err
+			}
+			if bootstrap {
+				c := raftConfiguration(cfg.Members)
+				boot = &c
+			}
+		}
+	}
+	if boot != nil {
+		if err := raft.BootstrapCluster(rc, store.Log, store.Stable, store.Snapshots, n.trans, *boot); err != nil {
+			n.abort()
 			return nil, fmt.Errorf("cluster: bootstrap raft: %w", err)
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store.Log, store.Stable, store.Snapshots, trans)
+	r, err := raft.NewRaft(rc, n.fsm, store.Log, store.Stable, store.Snapshots, n.trans)
 	if err != nil {
-		n.closeStores()
+		n.abort()
 		return nil, fmt.Errorf("cluster: start raft: %w", err)
 	}
 	n.raft = r
+	n.started.Store(true)
+	if !cfg.Standalone() && existing {
+		n.compareMembership()
+	}
 	n.wg.Add(1)
 	go n.monitor()
+	if !cfg.Standalone() {
+		n.wg.Add(1)
+		go n.sendReports()
+	}
 	return n, nil
 }
 
-func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
-	base := DefaultTiming
-	if n.cfg.Standalone() {
-		base = standaloneTiming
+// listen opens this member's election and peer ports and the Raft transport.
+func (n *Node) listen(hlog hclog.Logger) error {
+	self, _ := n.cfg.self()
+	el := n.cfg.ElectionListener
+	if el == nil {
+		l, err := net.Listen("tcp", self.electionDialAddr())
+		if err != nil {
+			closeListeners(n.cfg)
+			return fmt.Errorf("cluster: %s: election port: %w", self.Key(), err)
+		}
+		el = l
 	}
-	t := n.cfg.Timing.withDefaults(base)
+	n.electionL = el
+	pl := n.cfg.PeerListener
+	if pl == nil {
+		l, err := net.Listen("tcp", self.peerDialAddr())
+		if err != nil {
+			return fmt.Errorf("cluster: %s: peer port: %w", self.Key(), err)
+		}
+		pl = l
+	}
+	n.wg.Add(1)
+	go n.acceptPeers(el, channelHerd, n.serveHerd)
+	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream:  newRaftStream(n, pl, self),
+		MaxPool: 3,
+		Timeout: 2 * time.Second,
+		Logger:  hlog,
+	})
+	return nil
+}
+
+func closeListeners(cfg Config) {
+	if cfg.PeerListener != nil {
+		cfg.PeerListener.Close()
+	}
+	if cfg.ElectionListener != nil {
+		cfg.ElectionListener.Close()
+	}
+}
+
+// compareMembership logs a server list that differs from the membership a
+// restarted member holds: the membership wins (reconfig may have changed it).
+func (n *Node) compareMembership() {
+	cur, _, err := n.Members()
+	if err != nil {
+		return
+	}
+	mine := append([]Member(nil), n.cfg.Members...)
+	sortMembers(mine)
+	if d := diffMembers(mine, cur, "in the cluster's membership"); d != "" {
+		n.log.Warn("the server.N lines differ from the cluster's membership, which this node follows", zap.String("difference", d))
+	}
+}
+
+// abort undoes a failed Open.
+func (n *Node) abort() {
+	close(n.done)
+	n.closeNetwork()
+	n.wg.Wait()
+	n.closeStores()
+}
+
+func (n *Node) raftConfig(hlog hclog.Logger) *raft.Config {
+	t := n.timing
 	rc := raft.DefaultConfig()
 	rc.LocalID = n.raftID
 	rc.Logger = hlog
@@ -190,6 +312,33 @@ func (n *Node) WaitReady(ctx context.Context) error {
 	}
 }
 
+// observeProposal records the size of an entry this node appends as leader.
+func (n *Node) observeProposal(size int) {
+	v := int64(size)
+	n.proposalLast.Store(v)
+	for {
+		cur := n.proposalMax.Load()
+		if v <= cur || n.proposalMax.CompareAndSwap(cur, v) {
+			break
+		}
+	}
+	for {
+		cur := n.proposalMin.Load()
+		if (cur != 0 && v >= cur) || n.proposalMin.CompareAndSwap(cur, v) {
+			break
+		}
+	}
+}
+
+// ProposalSizes returns the last, smallest and largest entry this node
+// appended as leader, in bytes; -1 each before the first (srvr, mntr).
+func (n *Node) ProposalSizes() (last, smallest, largest int64) {
+	if n.proposalLast.Load() == 0 {
+		return -1, -1, -1
+	}
+	return n.proposalLast.Load(), n.proposalMin.Load(), n.proposalMax.Load()
+}
+
 // ID returns this node's server id.
 func (n *Node) ID() int { return n.id }
 
@@ -207,9 +356,26 @@ func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
 // Sync waits until this node has applied everything the leader had committed
 // when Sync was called: every write acknowledged anywhere before then.
 func (n *Node) Sync(ctx context.Context) error {
-	index, err := n.leaderCommitIndex(ctx)
-	if err != nil {
-		return err
+	var index uint64
+	if n.raft.State() == raft.Leader {
+		i, err := n.leaderCommitIndex(ctx)
+		if err != nil {
+			return err
+		}
+		index = i
+	} else {
+		fw := n.forwarderNow()
+		if fw == nil {
+			return ErrNoLeader
+		}
+		reply, err := fw.call(ctx, methodSync, nil)
+		if err != nil {
+			return err
+		}
+		if len(reply) != 8 {
+			return errors.New("cluster: bad sync reply")
+		}
+		index = binary.BigEndian.Uint64(reply)
 	}
 	return n.WaitApplied(ctx, index)
 }
@@ -229,19 +395,19 @@ func (n *Node) leaderCommitIndex(ctx context.Context) (uint64, error) {
 // CallLeader runs the leader's handler for method with body and returns its
 // reply. On the leader it calls the handler directly.
 func (n *Node) CallLeader(ctx context.Context, method string, body []byte) ([]byte, error) {
-	if !n.State().Leading() {
+	if n.State().Leading() {
+		h := n.cfg.Handlers[method]
+		if h == nil {
+			return nil, fmt.Errorf("cluster: no handler for %q", method)
+		}
+		return h(n.id, body)
+	}
+	fw := n.forwarderNow()
+	if fw == nil {
 		return nil, ErrNoLeader
 	}
-	h := n.cfg.Handlers[method]
-	if h == nil {
-		return nil, fmt.Errorf("cluster: no handler for %q", method)
-	}
-	return h(n.id, body)
+	return fw.call(ctx, method, body)
 }
-
-// forwarderNow returns the connection to the leader writes are forwarded on;
-// nil when there is none.
-func (n *Node) forwarderNow() *forwarder { return nil }
 
 // Snapshot takes a snapshot now and compacts the log behind it.
 func (n *Node) Snapshot() error {
@@ -252,13 +418,24 @@ func (n *Node) Snapshot() error {
 	return err
 }
 
-// Shutdown stops Raft and closes the stores. Proposals still waiting fail
-// with ErrClosed. It is safe to call more than once.
+// Shutdown stops the node: a leader first hands leadership to another voter
+// (so clients see a short pause, not an election timeout), then Raft stops and
+// the stores close. Proposals still waiting fail with ErrClosed. It is safe to
+// call more than once.
 func (n *Node) Shutdown() error {
 	n.shutOnce.Do(func() {
+		if !n.cfg.Standalone() && n.raft.State() == raft.Leader && n.otherVoters() {
+			ctx, cancel := context.WithTimeout(context.Background(), 4*n.timing.ElectionTimeout)
+			if err := waitFuture(ctx, n.raft.LeadershipTransfer()); err != nil {
+				n.log.Info("leadership not handed over before shutdown", zapErr(err))
+			}
+			cancel()
+		}
 		close(n.done)
 		err := n.raft.Shutdown().Error()
 		n.fsm.close()
+		n.dropForwarder(ErrClosed)
+		n.closeNetwork()
 		n.wg.Wait()
 		if cerr := n.closeStores(); err == nil {
 			err = cerr
@@ -268,10 +445,56 @@ func (n *Node) Shutdown() error {
 	return n.shutErr
 }
 
-func (n *Node) closeStores() error {
+// Kill stops the node abruptly, as a crash would: no leadership hand-over.
+func (n *Node) Kill() error {
+	n.shutOnce.Do(func() {
+		close(n.done)
+		n.closeNetwork()
+		err := n.raft.Shutdown().Error()
+		n.fsm.close()
+		n.dropForwarder(ErrClosed)
+		n.wg.Wait()
+		if cerr := n.closeStores(); err == nil {
+			err = cerr
+		}
+		n.shutErr = err
+	})
+	return n.shutErr
+}
+
+func (n *Node) otherVoters() bool {
+	ms, _, err := n.Members()
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.ID != n.id && !m.Observer() {
+			return true
+		}
+	}
+	return false
+}
+
+// closeNetwork closes the election listener, herd's peer connections and
+// the Raft transport.
+func (n *Node) closeNetwork() {
+	if n.electionL != nil {
+		n.electionL.Close()
+	}
+	n.peerMu.Lock()
+	n.peerClosed = true
+	conns := n.peerConns
+	n.peerConns = map[*peerConn]struct{}{}
+	n.peerMu.Unlock()
+	for pc := range conns {
+		pc.close()
+	}
 	if c, ok := n.trans.(io.Closer); ok {
 		c.Close()
 	}
+}
+
+func (n *Node) closeStores() error {
 	if n.store == nil {
 		return nil
 	}
@@ -308,12 +531,3 @@ func zapState(s State) []zap.Field {
 	return []zap.Field{zap.Stringer("role", s.Role), zap.Int("leader", s.Leader),
 		zap.Uint64("term", s.Term), zap.Bool("ready", s.Ready)}
 }
-
-// forwarder is the connection to the leader (see peer.go in a cluster).
-type forwarder struct{}
-
-func (fw *forwarder) propose([]byte) *Proposal { return failedProposal(ErrNoLeader) }
-
-// Faults lets a test cut a node from its peers (a cluster's transport
-// consults it); unused by a standalone node.
-type Faults struct{}

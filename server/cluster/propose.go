@@ -132,7 +132,9 @@ func (n *Node) Propose(data []byte) *Proposal {
 	if n.raft.State() == raft.Leader {
 		term := n.raft.CurrentTerm()
 		env := envelope{kind: kindEntry, node: n.self, incarnation: n.incarnation, seq: n.seq.Add(1), term: term, payload: data}
-		return &Proposal{future: n.raft.Apply(env.encode(), 0), link: localLink{term}}
+		b := env.encode()
+		n.observeProposal(len(b))
+		return &Proposal{future: n.raft.Apply(b, 0), link: localLink{term}}
 	}
 	fw := n.forwarderNow()
 	if fw == nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/hashicorp/raft"
@@ -101,15 +102,26 @@ func (n *Node) refresh() {
 		st.Leader = 0
 	}
 	n.stateMu.Lock()
-	changed := st != n.state
+	old := n.state
+	changed := st != old
 	if changed {
 		n.state = st
 		close(n.changed)
 		n.changed = make(chan struct{})
 	}
 	n.stateMu.Unlock()
-	if changed {
-		n.log.Info("cluster state", zapState(st)...)
+	if !changed {
+		return
+	}
+	n.log.Info("cluster state", zapState(st)...)
+	switch {
+	case !st.Ready:
+		// Nothing forwarded can be confirmed without a leader: the server
+		// closes its clients' connections, and their waits end here.
+		n.dropForwarder(fmt.Errorf("%w: no leader", ErrOutcomeUnknown))
+		n.fsm.abandonAll(fmt.Errorf("%w: no leader", ErrOutcomeUnknown))
+	case st.Leader != old.Leader:
+		n.dropForwarder(fmt.Errorf("%w: leader changed", ErrOutcomeUnknown))
 	}
 }
 

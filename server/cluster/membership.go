@@ -1,0 +1,277 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// ErrConfigChanged is returned by ChangeMembers when the membership is no
+// longer the version the caller expected (reconfig's curConfigId).
+var ErrConfigChanged = errors.New("cluster: membership changed since the expected version")
+
+// Members returns the latest membership and the index of the entry that set
+// it (its version, as /zookeeper/config shows it).
+func (n *Node) Members() ([]Member, uint64, error) {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, 0, err
+	}
+	if n.cfg.Standalone() {
+		return nil, f.Index(), nil
+	}
+	ms, err := membersFromRaft(f.Configuration())
+	return ms, f.Index(), err
+}
+
+// member looks a member up in the latest configuration.
+func (n *Node) member(id int) (Member, bool) {
+	f := n.raft.GetConfiguration()
+	if f.Error() != nil {
+		return Member{}, false
+	}
+	for _, s := range f.Configuration().Servers {
+		if s.ID == raft.ServerID(strconv.Itoa(id)) {
+			m, err := memberFromRaft(s)
+			return m, err == nil
+		}
+	}
+	return Member{}, false
+}
+
+// Change is a membership change: members to add (or whose address or role
+// changes) and ids to remove.
+type Change struct {
+	Add    []Member
+	Remove []int
+	// Version, when non-zero, is the membership version (index) the change
+	// applies to; a different current version fails with ErrConfigChanged.
+	Version uint64
+}
+
+// ChangeMembers applies c on the leader, one Raft configuration change at a
+// time (AddVoter for participants, AddNonvoter for observers, DemoteVoter for
+// a participant that becomes an observer, RemoveServer), and waits until this
+// node has applied the last one. It returns the new version.
+func (n *Node) ChangeMembers(ctx context.Context, c Change) (uint64, error) {
+	if n.cfg.Standalone() {
+		return 0, fmt.Errorf("cluster: %w: a standalone server has no membership to change", ErrConfig)
+	}
+	var index uint64
+	var err error
+	if n.State().Leading() {
+		index, err = n.changeMembersHere(ctx, c)
+	} else {
+		fw := n.forwarderNow()
+		if fw == nil {
+			return 0, ErrNoLeader
+		}
+		body, merr := json.Marshal(wireChange(c))
+		if merr != nil {
+			return 0, merr
+		}
+		var reply []byte
+		if reply, err = fw.call(ctx, methodReconfig, body); err == nil {
+			if len(reply) != 8 {
+				return 0, errors.New("cluster: bad reconfig reply")
+			}
+			index = binary.BigEndian.Uint64(reply)
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := n.WaitApplied(ctx, index); err != nil {
+		return 0, err
+	}
+	return index, nil
+}
+
+// changeWire is Change on the wire, members as their server.N lines.
+type changeWire struct {
+	Add     []string `json:"add"`
+	Remove  []int    `json:"remove"`
+	Version uint64   `json:"version"`
+}
+
+func wireChange(c Change) changeWire {
+	w := changeWire{Remove: c.Remove, Version: c.Version}
+	for _, m := range c.Add {
+		w.Add = append(w.Add, m.Line())
+	}
+	return w
+}
+
+func (n *Node) answerReconfig(ctx context.Context, body []byte) ([]byte, error) {
+	var w changeWire
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("cluster: bad reconfig request: %w", err)
+	}
+	c := Change{Remove: w.Remove, Version: w.Version}
+	for _, line := range w.Add {
+		m, err := ParseMember(0, line)
+		if err != nil {
+			return nil, err
+		}
+		c.Add = append(c.Add, m)
+	}
+	index, err := n.changeMembersHere(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return binary.BigEndian.AppendUint64(nil, index), nil
+}
+
+func (n *Node) changeMembersHere(ctx context.Context, c Change) (uint64, error) {
+	n.reconfigMu.Lock()
+	defer n.reconfigMu.Unlock()
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return 0, raftError(err)
+	}
+	if c.Version != 0 && c.Version != f.Index() {
+		return 0, fmt.Errorf("%w: version %x, not %x", ErrConfigChanged, f.Index(), c.Version)
+	}
+	current := map[raft.ServerID]raft.Server{}
+	for _, s := range f.Configuration().Servers {
+		current[s.ID] = s
+	}
+	timeout := 10 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(d), time.Millisecond)
+	}
+	prev := f.Index()
+	index := prev
+	apply := func(fut raft.IndexFuture) error {
+		if err := waitFuture(ctx, fut); err != nil {
+			return raftError(err)
+		}
+		index, prev = fut.Index(), fut.Index()
+		return nil
+	}
+	for _, id := range c.Remove {
+		rid := raft.ServerID(strconv.Itoa(id))
+		if _, ok := current[rid]; !ok {
+			return 0, fmt.Errorf("cluster: %w: server.%d is not a member", ErrConfig, id)
+		}
+		if err := apply(n.raft.RemoveServer(rid, prev, timeout)); err != nil {
+			return 0, err
+		}
+		delete(current, rid)
+	}
+	for _, m := range c.Add {
+		if m.ID <= 0 {
+			return 0, fmt.Errorf("cluster: %w: a member needs a positive id", ErrConfig)
+		}
+		old, exists := current[m.raftID()]
+		var fut raft.IndexFuture
+		switch {
+		case m.Observer() && exists && old.Suffrage == raft.Voter && old.Address == m.address():
+			fut = n.raft.DemoteVoter(m.raftID(), prev, timeout)
+		case m.Observer():
+			if exists && old.Suffrage == raft.Voter {
+				// A new address and a demotion: remove, then add back.
+				if err := apply(n.raft.RemoveServer(m.raftID(), prev, timeout)); err != nil {
+					return 0, err
+				}
+			}
+			fut = n.raft.AddNonvoter(m.raftID(), m.address(), prev, timeout)
+		default:
+			fut = n.raft.AddVoter(m.raftID(), m.address(), prev, timeout)
+		}
+		if err := apply(fut); err != nil {
+			return 0, err
+		}
+	}
+	return index, nil
+}
+
+// report is what the leader knows of a member from its periodic reports.
+type report struct {
+	at      time.Time
+	applied uint64
+}
+
+func (n *Node) recordReport(from int, applied uint64) {
+	n.reportMu.Lock()
+	defer n.reportMu.Unlock()
+	n.reports[from] = report{at: time.Now(), applied: applied}
+}
+
+// reportEvery is how often a member tells the leader how far it has applied.
+func (n *Node) reportEvery() time.Duration { return max(2*n.timing.HeartbeatTimeout, 100*time.Millisecond) }
+
+// sendReports runs on every member: while following, it reports the applied
+// index to the leader.
+func (n *Node) sendReports() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.reportEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-n.done:
+			return
+		case <-t.C:
+		}
+		if fw := n.forwarderNow(); fw != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), n.reportEvery())
+			_, _ = fw.call(ctx, methodReport, binary.BigEndian.AppendUint64(nil, n.AppliedIndex()))
+			cancel()
+		}
+	}
+}
+
+// LeaderStats is what a leader reports about its followers (mntr's
+// zk_learners, zk_synced_followers, zk_synced_observers).
+type LeaderStats struct {
+	// Voters is the number of voting members, this node included (zk_quorum_size).
+	Voters int
+	// Learners counts the other members; Followers the other voters among them.
+	Learners, Followers int
+	// SyncedFollowers and SyncedObservers count members that reported
+	// recently (within three report intervals).
+	SyncedFollowers, SyncedObservers int
+}
+
+// LeaderStats returns the follower counts; zero values unless this node leads.
+func (n *Node) LeaderStats() LeaderStats {
+	var st LeaderStats
+	ms, _, err := n.Members()
+	if err != nil || n.cfg.Standalone() {
+		return st
+	}
+	for _, m := range ms {
+		if !m.Observer() {
+			st.Voters++
+		}
+	}
+	if !n.State().Leading() {
+		return st
+	}
+	n.reportMu.Lock()
+	defer n.reportMu.Unlock()
+	fresh := time.Now().Add(-3 * n.reportEvery())
+	for _, m := range ms {
+		if m.ID == n.id {
+			continue
+		}
+		st.Learners++
+		if !m.Observer() {
+			st.Followers++
+		}
+		if r, ok := n.reports[m.ID]; ok && r.at.After(fresh) {
+			if m.Observer() {
+				st.SyncedObservers++
+			} else {
+				st.SyncedFollowers++
+			}
+		}
+	}
+	return st
+}

@@ -128,6 +128,14 @@ func StartClusterWithObservers(t testing.TB, voters, observers int, opts ...Opti
 		t.Fatalf("herdtest: start cluster: %v", err)
 	}
 	c.Leader()
+	c.waitFor("every node to take its role", func() bool {
+		for i, n := range c.Nodes {
+			if (n.State().Role == cluster.RoleObserver) != (i >= voters) {
+				return false
+			}
+		}
+		return true
+	})
 	return c
 }
 
@@ -141,6 +149,49 @@ func listen(t testing.TB) net.Listener {
 }
 
 func port(l net.Listener) int { return l.Addr().(*net.TCPAddr).Port }
+
+// AddNode starts a new node that is not a member yet: its server list is the
+// cluster's current membership plus itself, as ZooKeeper's dynamic
+// reconfiguration expects of a joining server. It waits until reconfig (or
+// herd cluster add) adds it. opts apply on top of the cluster's options.
+func (c *Cluster) AddNode(observer bool, opts ...Option) *Node {
+	c.t.Helper()
+	leader := c.Leader()
+	members, _, err := leader.Server().Cluster().Members()
+	if err != nil {
+		c.t.Fatalf("herdtest: members: %v", err)
+	}
+	id := 0
+	for _, n := range c.Nodes {
+		id = max(id, n.ID)
+	}
+	id++
+	client, peer, elec := listen(c.t), listen(c.t), listen(c.t)
+	role := "participant"
+	if observer {
+		role = "observer"
+	}
+	m, err := cluster.ParseMember(id, fmt.Sprintf("127.0.0.1:%d:%d:%s;%s", port(peer), port(elec), role, client.Addr().String()))
+	if err != nil {
+		c.t.Fatalf("herdtest: %v", err)
+	}
+	cfg := leader.Config
+	cfg.DataDir = c.t.TempDir()
+	cfg.DataLogDir = ""
+	cfg.ServerID = id
+	cfg.Servers = append(append([]cluster.Member(nil), members...), m)
+	cfg.Logger = zaptest.NewLogger(c.t, zaptest.Level(zap.WarnLevel)).Named("n" + strconv.Itoa(id))
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n := &Node{ID: id, Addr: client.Addr().String(), Config: cfg, c: c,
+		peerAddr: peer.Addr().String(), elecAddr: elec.Addr().String(), faults: &cluster.Faults{}}
+	if err := n.start(client, peer, elec); err != nil {
+		c.t.Fatalf("herdtest: add node: %v", err)
+	}
+	c.Nodes = append(c.Nodes, n)
+	return n
+}
 
 // Addrs returns every node's client address, in id order.
 func (c *Cluster) Addrs() []string {

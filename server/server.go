@@ -127,6 +127,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Handlers: map[string]cluster.Handler{
 			methodTouch:      s.handleTouch,
 			methodRevalidate: s.handleRevalidate,
+			methodReconfig:   s.handleReconfig,
 		},
 	})
 	if err != nil {

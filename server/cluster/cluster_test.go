@@ -453,7 +453,10 @@ func TestMembershipAddObserverAndVoterRemoveVoter(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.nodes = append(c.nodes, tn)
-	if _, err := c.follower().node.ChangeMembers(ctx, Change{Add: []Member{obs}}); err != nil {
+	if _, err := c.follower().node.ChangeMembers(ctx, Change{Add: []Member{obs}}); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("a follower changed the membership: %v", err)
+	}
+	if _, err := leader.node.ChangeMembers(ctx, Change{Add: []Member{obs}}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the observer to follow", func() bool { return tn.node.State().Role == RoleObserver })
@@ -474,7 +477,7 @@ func TestMembershipAddObserverAndVoterRemoveVoter(t *testing.T) {
 			gone = c.nodes[1]
 		}
 	}
-	if _, err := tn.node.ChangeMembers(ctx, Change{Remove: []int{gone.id}}); err != nil {
+	if _, err := c.waitReady().node.ChangeMembers(ctx, Change{Remove: []int{gone.id}}); err != nil {
 		t.Fatal(err)
 	}
 	ms, _, err := leader.node.Members()
@@ -529,4 +532,3 @@ func containsAll(s string, subs ...string) bool {
 	}
 	return true
 }
-

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -57,33 +56,18 @@ type Change struct {
 
 // ChangeMembers applies c on the leader, one Raft configuration change at a
 // time (AddVoter for participants, AddNonvoter for observers, DemoteVoter for
-// a participant that becomes an observer, RemoveServer), and waits until this
-// node has applied the last one. It returns the new version.
+// a participant that becomes an observer, RemoveServer), and waits until they
+// are applied here. It returns the new version. Only the leader changes the
+// membership: elsewhere it fails with ErrNotLeader, and the caller forwards
+// its request (the server does, with CallLeader).
 func (n *Node) ChangeMembers(ctx context.Context, c Change) (uint64, error) {
 	if n.cfg.Standalone() {
 		return 0, fmt.Errorf("cluster: %w: a standalone server has no membership to change", ErrConfig)
 	}
-	var index uint64
-	var err error
-	if n.State().Leading() {
-		index, err = n.changeMembersHere(ctx, c)
-	} else {
-		fw := n.forwarderNow()
-		if fw == nil {
-			return 0, ErrNoLeader
-		}
-		body, merr := json.Marshal(wireChange(c))
-		if merr != nil {
-			return 0, merr
-		}
-		var reply []byte
-		if reply, err = fw.call(ctx, methodReconfig, body); err == nil {
-			if len(reply) != 8 {
-				return 0, errors.New("cluster: bad reconfig reply")
-			}
-			index = binary.BigEndian.Uint64(reply)
-		}
+	if !n.State().Leading() {
+		return 0, ErrNotLeader
 	}
+	index, err := n.changeMembersHere(ctx, c)
 	if err != nil {
 		return 0, err
 	}
@@ -91,41 +75,6 @@ func (n *Node) ChangeMembers(ctx context.Context, c Change) (uint64, error) {
 		return 0, err
 	}
 	return index, nil
-}
-
-// changeWire is Change on the wire, members as their server.N lines.
-type changeWire struct {
-	Add     []string `json:"add"`
-	Remove  []int    `json:"remove"`
-	Version uint64   `json:"version"`
-}
-
-func wireChange(c Change) changeWire {
-	w := changeWire{Remove: c.Remove, Version: c.Version}
-	for _, m := range c.Add {
-		w.Add = append(w.Add, m.Line())
-	}
-	return w
-}
-
-func (n *Node) answerReconfig(ctx context.Context, body []byte) ([]byte, error) {
-	var w changeWire
-	if err := json.Unmarshal(body, &w); err != nil {
-		return nil, fmt.Errorf("cluster: bad reconfig request: %w", err)
-	}
-	c := Change{Remove: w.Remove, Version: w.Version}
-	for _, line := range w.Add {
-		m, err := ParseMember(0, line)
-		if err != nil {
-			return nil, err
-		}
-		c.Add = append(c.Add, m)
-	}
-	index, err := n.changeMembersHere(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	return binary.BigEndian.AppendUint64(nil, index), nil
 }
 
 func (n *Node) changeMembersHere(ctx context.Context, c Change) (uint64, error) {
@@ -205,7 +154,9 @@ func (n *Node) recordReport(from int, applied uint64) {
 }
 
 // reportEvery is how often a member tells the leader how far it has applied.
-func (n *Node) reportEvery() time.Duration { return max(2*n.timing.HeartbeatTimeout, 100*time.Millisecond) }
+func (n *Node) reportEvery() time.Duration {
+	return max(2*n.timing.HeartbeatTimeout, 100*time.Millisecond)
+}
 
 // sendReports runs on every member: while following, it reports the applied
 // index to the leader.

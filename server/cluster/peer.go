@@ -16,10 +16,9 @@ import (
 // Built-in methods of herd's peer calls; handlers the server registers in
 // Config.Handlers use other names.
 const (
-	methodHello    = "cluster.hello"    // any member: its state, for bootstrap (bootstrap.go)
-	methodSync     = "cluster.sync"     // leader: commit index after confirming leadership
-	methodReport   = "cluster.report"   // leader: a follower's applied index, for srvr/mntr
-	methodReconfig = "cluster.reconfig" // leader: change the membership (membership.go)
+	methodHello  = "cluster.hello"  // any member: its state, for bootstrap (bootstrap.go)
+	methodSync   = "cluster.sync"   // leader: commit index after confirming leadership
+	methodReport = "cluster.report" // leader: a follower's applied index, for srvr/mntr
 )
 
 // serveHerd answers one peer's herd connection: proposals it forwards (when
@@ -135,8 +134,6 @@ func (n *Node) answer(from int, method string, body []byte) ([]byte, error) {
 			n.recordReport(from, binary.BigEndian.Uint64(body))
 		}
 		return nil, nil
-	case methodReconfig:
-		return n.answerReconfig(ctx, body)
 	}
 	h := n.cfg.Handlers[method]
 	if h == nil {

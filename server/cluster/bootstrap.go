@@ -25,9 +25,15 @@ import (
 // ZooKeeper. A node with existing state starts from it; a server list that
 // differs from its membership is logged, as reconfig may have changed it.
 
+// helloReply is a member's answer: whether it runs Raft (State), and the
+// membership it holds — its server list while it is fresh, the replicated
+// membership once it has one. A member that joined and has not yet heard
+// from the leader runs Raft with no membership: it reports its server list,
+// and Joining.
 type helloReply struct {
 	ID      int      `json:"id"`
 	State   bool     `json:"state"`
+	Joining bool     `json:"joining,omitempty"`
 	Members []string `json:"members"`
 }
 
@@ -35,10 +41,12 @@ type helloReply struct {
 func (n *Node) hello() []byte {
 	r := helloReply{ID: n.id}
 	ms := n.cfg.Members
-	if n.started.Load() || n.hasState {
+	if n.started.Load() {
 		r.State = true
-		if cur, _, err := n.Members(); err == nil && n.started.Load() {
+		if cur, _, err := n.Members(); err == nil && len(cur) > 0 {
 			ms = cur
+		} else {
+			r.Joining = true
 		}
 	}
 	for _, m := range ms {
@@ -107,11 +115,13 @@ func (n *Node) decideBootstrap(ctx context.Context) (bool, error) {
 			continue
 		}
 		where := fmt.Sprintf("at %s (%s)", a.m.Key(), a.m.electionDialAddr())
-		if !a.reply.State {
+		if !a.reply.State || a.reply.Joining {
 			if d := diffMembers(mine, a.ms, where); d != "" {
 				return false, fmt.Errorf("cluster: %w: this server list disagrees with %s's, so this node does not start: %s",
 					ErrConfig, a.m.Key(), d)
 			}
+			// A joining member means a cluster exists: do not bootstrap another.
+			joined = joined || a.reply.Joining
 			continue
 		}
 		where = "in the running cluster (as " + a.m.Key() + " reports it)"

@@ -73,6 +73,14 @@ func (c *Config) set(key, value string) error {
 		c.InitLimit, err = nonNegative(value)
 	case key == "syncLimit":
 		c.SyncLimit, err = nonNegative(value)
+	case key == "reconfigEnabled":
+		c.ReconfigEnabled, err = boolean(value)
+	case key == "standaloneEnabled":
+		c.StandaloneEnabled, err = boolean(value)
+	case key == "snapCount":
+		c.SnapCount, err = positive(value)
+	case key == "dynamicConfigFile":
+		c.DynamicConfigFile = value
 	case strings.HasPrefix(key, "server."):
 		err = c.setServer(key, value)
 	default:

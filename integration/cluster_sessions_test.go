@@ -227,3 +227,37 @@ func TestClusterPartitionedMinorityServesNoWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterRestartedNodeServesOnlyOnceCaughtUp: a node that restarts
+// behind the cluster serves no client (not even one that has seen nothing)
+// until it has caught up with its leader, so it neither shows an old tree
+// nor calls a live session expired because it has not applied its creation.
+func TestClusterRestartedNodeServesOnlyOnceCaughtUp(t *testing.T) {
+	c := herdtest.StartCluster(t, 3)
+	leader := c.Leader()
+	late := c.Followers()[0]
+	late.Stop()
+	s := rawSession(t, leader.Addr, wireclient.Options{SessionTimeout: 10 * time.Second})
+	rawCreate(t, s, "/while-down", "", proto.ModePersistent)
+	late.StallApply() // it will know the leader but cannot catch up
+	late.Restart()
+	waitUntil(t, "the restarted node to know its leader", func() bool { return late.State().Leader == leader.ID })
+	if late.State().Ready {
+		t.Fatal("a node that has not caught up is ready")
+	}
+	if _, err := wireclient.Dial(clusterCtx(t), late.Addr, wireclient.Options{}); err == nil {
+		t.Fatal("a node that has not caught up took a new client")
+	}
+	_, err := wireclient.Dial(clusterCtx(t), late.Addr, wireclient.Options{SessionID: s.SessionID(), Passwd: s.Passwd()})
+	if errors.Is(err, wireclient.ErrSessionExpired) {
+		t.Fatal("a node that has not caught up called a live session expired")
+	}
+	if err == nil {
+		t.Fatal("a node that has not caught up took a re-attaching client")
+	}
+	late.ResumeApply()
+	r := reattachAny(t, []string{late.Addr}, wireclient.Options{SessionID: s.SessionID(), Passwd: s.Passwd()})
+	if _, err := rawGet(t, r, "/while-down"); err != nil {
+		t.Fatal(err)
+	}
+}

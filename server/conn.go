@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -450,18 +449,15 @@ func (c *conn) handshake(body []byte) bool {
 		}
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), id, pw
 	} else {
-		ss, ok := c.srv.fsm.Session(req.SessionID)
-		valid := ok && subtle.ConstantTimeCompare(ss.Passwd, req.Passwd) == 1
-		if valid {
-			err := c.srv.revalidate(c.ctx, req.SessionID, timeout)
-			if err != nil && !errors.Is(err, errSessionInvalid) {
-				// The leader could not be asked: the session may well be
-				// alive, so do not tell the client it expired.
-				c.log.Info("could not validate session with the leader; closing", zap.Error(err))
-				return false
-			}
-			valid = err == nil
+		err := c.srv.revalidate(c.ctx, req.SessionID, req.Passwd, timeout)
+		if err != nil && !errors.Is(err, errSessionInvalid) {
+			// The leader could not be asked: the session may well be alive,
+			// so do not tell the client it expired.
+			c.log.Info("could not validate session with the leader; closing", zap.Error(err))
+			return false
 		}
+		ss, ok := c.srv.fsm.Session(req.SessionID)
+		valid := err == nil && ok
 		if valid && c.srv.clustered() && ss.Owner != c.srv.nodeID() {
 			// The client moved here from another server: record it in the log,
 			// so that server closes its connection and its late writes fail.

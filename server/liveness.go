@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -97,47 +98,63 @@ func (s *Server) handleTouch(from int, body []byte) ([]byte, error) {
 	return nil, nil
 }
 
-// errSessionInvalid reports a re-attach to a session that is closed, expired
-// or closing.
+// errSessionInvalid reports a re-attach to a session that is unknown, closed,
+// expired or closing, or with the wrong password.
 var errSessionInvalid = errors.New("server: session expired")
 
-// revalidate asks the leader whether session id may be re-attached with the
-// given timeout, and refreshes it if so.
-func (s *Server) revalidate(ctx context.Context, id int64, timeout time.Duration) error {
+// revalidate asks the leader whether session id may be re-attached with
+// password passwd and the given timeout, and refreshes it if so. The leader
+// decides from its own replica and liveness tracker, as in ZooKeeper, not
+// this node's: a follower may not yet have applied the session's creation
+// (or a node that restarted may not have applied anything). On success this
+// node has applied everything the leader had when it answered, so the client
+// sees its session, ephemerals and every change up to then.
+func (s *Server) revalidate(ctx context.Context, id int64, passwd []byte, timeout time.Duration) error {
 	if s.leading() {
-		return s.revalidateHere(id, timeout)
+		_, err := s.revalidateHere(id, passwd, timeout)
+		return err
 	}
 	body := binary.BigEndian.AppendUint64(nil, uint64(id))
 	body = binary.BigEndian.AppendUint64(body, uint64(timeout))
+	body = append(body, passwd...)
 	reply, err := s.node.CallLeader(ctx, methodRevalidate, body)
 	if err != nil {
 		return fmt.Errorf("server: revalidate session: %w", err)
 	}
-	if len(reply) != 1 || reply[0] != 1 {
+	if len(reply) != 9 || reply[0] != 1 {
 		return errSessionInvalid
+	}
+	if err := s.node.WaitApplied(ctx, binary.BigEndian.Uint64(reply[1:])); err != nil {
+		return fmt.Errorf("server: catch up with the leader: %w", err)
 	}
 	return nil
 }
 
-func (s *Server) revalidateHere(id int64, timeout time.Duration) error {
-	if !s.tracker.Alive(id) {
-		return errSessionInvalid
+// revalidateHere checks and refreshes a session on the leader; it returns
+// the index this node has applied.
+func (s *Server) revalidateHere(id int64, passwd []byte, timeout time.Duration) (uint64, error) {
+	applied := s.node.AppliedIndex()
+	ss, ok := s.fsm.Session(id)
+	if !ok || subtle.ConstantTimeCompare(ss.Passwd, passwd) != 1 || !s.tracker.Alive(id) {
+		return 0, errSessionInvalid
 	}
 	s.tracker.Add(id, timeout, time.Now())
-	return nil
+	return applied, nil
 }
 
 // handleRevalidate runs on the leader for a follower's re-attaching client.
+// Its reply is 1 and the leader's applied index, or 0.
 func (s *Server) handleRevalidate(from int, body []byte) ([]byte, error) {
-	if len(body) != 16 {
+	if len(body) < 16 {
 		return nil, fmt.Errorf("server: revalidate request of %d bytes", len(body))
 	}
 	id := int64(binary.BigEndian.Uint64(body))
 	timeout := time.Duration(binary.BigEndian.Uint64(body[8:]))
-	if s.revalidateHere(id, timeout) != nil {
+	applied, err := s.revalidateHere(id, body[16:], timeout)
+	if err != nil {
 		return []byte{0}, nil
 	}
-	return []byte{1}, nil
+	return binary.BigEndian.AppendUint64([]byte{1}, applied), nil
 }
 
 func zapErr(err error) zap.Field { return zap.Error(err) }

@@ -356,12 +356,19 @@ func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 // commit must not hold clients, who would wait on it instead of moving on.
 func (s *Server) followLeadership(leading bool) {
 	defer s.wg.Done()
+	var term uint64
+	if leading {
+		term = s.node.State().Term
+	}
 	for {
 		changed := s.node.Changed()
 		st := s.node.State()
-		if st.Leading() && !leading {
+		// A new term counts even if the moments between two leaderships went
+		// unseen: the deadlines of the old one are stale.
+		if st.Leading() && (!leading || st.Term != term) {
 			s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
 			s.log.Info("leading", zap.Uint64("term", st.Term), zap.Int("sessions", s.tracker.Len()))
+			term = st.Term
 		}
 		leading = st.Leading()
 		if !st.Ready {

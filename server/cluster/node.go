@@ -61,8 +61,10 @@ type Node struct {
 	pokeCh  chan struct{}
 
 	markerMu   sync.Mutex
-	markerTerm uint64 // the term whose marker was proposed
-	readyTerm  uint64 // the term whose marker was applied
+	markerTerm uint64    // the term whose marker was proposed
+	readyTerm  uint64    // the term whose marker was applied
+	syncing    followKey // the leader this follower is catching up with
+	synced     followKey // the leader it has caught up with
 
 	done     chan struct{}
 	shutOnce sync.Once

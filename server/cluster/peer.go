@@ -192,7 +192,7 @@ func (n *Node) forwarderNow() *forwarder {
 		return nil
 	}
 	st := n.State()
-	if !st.Ready || st.Leader == 0 || st.Leader == n.id {
+	if st.Leader == 0 || st.Leader == n.id {
 		return nil
 	}
 	n.fwMu.Lock()

@@ -1,8 +1,14 @@
 package cluster
 
 import (
+	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/hashicorp/raft"
 )
@@ -50,9 +56,11 @@ type State struct {
 	Leader int
 	// Term is this node's current Raft term.
 	Term uint64
-	// Ready reports that the node can serve clients: a leader is known and, if
-	// this node is the leader, it has applied every entry of earlier terms, so
-	// its replica is current and leader-only duties may start.
+	// Ready reports that the node can serve clients: a leader is known and
+	// this node's replica is current — a leader has applied every entry of
+	// earlier terms (so leader-only duties may start), a follower has applied
+	// everything its leader had committed when it began following it (as a
+	// ZooKeeper follower syncs with its leader before it serves).
 	Ready bool
 }
 
@@ -97,7 +105,7 @@ func (n *Node) refresh() {
 		if n.isObserver() {
 			st.Role = RoleObserver
 		}
-		st.Ready = true
+		st.Ready = n.followerSynced(leader, term)
 	default:
 		st.Leader = 0
 	}
@@ -115,7 +123,7 @@ func (n *Node) refresh() {
 	}
 	n.log.Info("cluster state", zapState(st)...)
 	switch {
-	case !st.Ready:
+	case st.Leader == 0:
 		// Nothing forwarded can be confirmed without a leader: the server
 		// closes its clients' connections, and their waits end here.
 		n.dropForwarder(fmt.Errorf("%w: no leader", ErrOutcomeUnknown))
@@ -123,6 +131,70 @@ func (n *Node) refresh() {
 	case st.Leader != old.Leader:
 		n.dropForwarder(fmt.Errorf("%w: leader changed", ErrOutcomeUnknown))
 	}
+}
+
+// followKey names one leader in one term.
+type followKey struct {
+	leader int
+	term   uint64
+}
+
+// followerSynced reports whether this node has caught up with leader in
+// term, starting the catch-up the first time they are seen: it asks the
+// leader for its commit index and waits until it has applied that far.
+func (n *Node) followerSynced(leader int, term uint64) bool {
+	key := followKey{leader, term}
+	n.markerMu.Lock()
+	defer n.markerMu.Unlock()
+	if n.synced == key {
+		return true
+	}
+	if n.syncing != key {
+		n.syncing = key
+		n.wg.Add(1)
+		go n.syncWithLeader(key)
+	}
+	return false
+}
+
+func (n *Node) syncWithLeader(key followKey) {
+	defer n.wg.Done()
+	// Shutdown ends the wait too: it kills the forwarder, and WaitApplied
+	// watches n.done.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*n.timing.ElectionTimeout+5*time.Second)
+	defer cancel()
+	err := n.syncOnce(ctx, key.leader)
+	n.markerMu.Lock()
+	if err == nil && n.syncing == key {
+		n.synced = key
+	} else if n.syncing == key {
+		// Try again at the next refresh (a new forwarder, perhaps a new leader).
+		n.syncing = followKey{}
+	}
+	n.markerMu.Unlock()
+	if err != nil {
+		n.log.Debug("could not catch up with the leader", zap.Int("leader", key.leader), zapErr(err))
+		select {
+		case <-time.After(50 * time.Millisecond): // do not hammer an unreachable leader
+		case <-n.done:
+		}
+	}
+	n.poke()
+}
+
+func (n *Node) syncOnce(ctx context.Context, leader int) error {
+	fw := n.forwarderNow()
+	if fw == nil || fw.leader != leader {
+		return ErrNoLeader
+	}
+	reply, err := fw.call(ctx, methodSync, nil)
+	if err != nil {
+		return err
+	}
+	if len(reply) != 8 {
+		return errors.New("cluster: bad sync reply")
+	}
+	return n.WaitApplied(ctx, binary.BigEndian.Uint64(reply))
 }
 
 // isObserver reports whether this node is a non-voter in the latest

@@ -203,6 +203,11 @@ func testACLAndAuth(t *testing.T, srv target) {
 	if _, _, err := owner.Get(ctx, base+"/private"); err != nil {
 		t.Fatalf("owner read: %v", err)
 	}
+	// In an ensemble another client's server may not have applied the
+	// create yet: sync first, as ZooKeeper's consistency guarantees require.
+	if err := other.Sync(ctx, base+"/private"); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := other.Get(ctx, base+"/private"); !errors.Is(err, zk.ErrNoAuth) {
 		t.Fatalf("other read: %v, want ErrNoAuth", err)
 	}
@@ -211,6 +216,9 @@ func testACLAndAuth(t *testing.T, srv target) {
 		t.Fatalf("GetACL = %v %v", got, err)
 	}
 	if _, err := owner.SetACL(ctx, base+"/private", zk.WorldACL(zk.PermRead), st.Aversion); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Sync(ctx, base+"/private"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := other.Get(ctx, base+"/private"); err != nil {

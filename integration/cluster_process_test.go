@@ -231,9 +231,31 @@ func (c *procCluster) byAddr(addr string) *procServer {
 func (c *procCluster) waitServing() {
 	c.t.Helper()
 	waitUntil(c.t, "every member to serve", func() bool {
+		for _, s := range c.servers {
+			if s.exited() {
+				b, _ := os.ReadFile(s.log)
+				c.t.Fatalf("server.%d exited at start:\n%s", s.id, b)
+			}
+		}
 		_, ok := zk.FLWSrvr(c.addrs(), time.Second)
 		return ok
 	})
+}
+
+// exited reports whether the member's process has ended.
+func (s *procServer) exited() bool {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done == nil {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // leader returns the member whose srvr says leader.

@@ -423,9 +423,15 @@ func (c *conn) handshake(body []byte) bool {
 	}
 	if !c.srv.serving() {
 		// No leader: this node can neither create nor validate a session.
-		// The client tries another server.
-		c.log.Debug("not serving (no leader); closing new connection")
-		return false
+		// Wait a little (an election is usually short), then let the client
+		// try another server.
+		ctx, cancel := context.WithTimeout(c.ctx, c.srv.node.LeaderWait())
+		err := c.srv.node.WaitReady(ctx)
+		cancel()
+		if err != nil {
+			c.log.Debug("not serving (no leader); closing new connection")
+			return false
+		}
 	}
 	if last := c.srv.fsm.LastZxid(); req.LastZxidSeen > last {
 		// The client has seen a newer state than ours: it must try another

@@ -352,14 +352,23 @@ func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 // becomes the leader: sessions recovered from the log, or led by the previous
 // leader, get a full timeout to show they are alive before anything expires.
 //
-// It also stops serving when the node loses its leader: a node that cannot
-// commit must not hold clients, who would wait on it instead of moving on.
+// It also stops serving when the node has had no leader for LeaderWait: a
+// node that cannot commit must not hold clients, who would wait on it instead
+// of moving on. (An election usually ends sooner, and clients are then spared
+// a reconnect.)
 func (s *Server) followLeadership(leading bool) {
 	defer s.wg.Done()
 	var term uint64
 	if leading {
 		term = s.node.State().Term
 	}
+	var giveUp <-chan time.Time
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
 	for {
 		changed := s.node.Changed()
 		st := s.node.State()
@@ -371,7 +380,21 @@ func (s *Server) followLeadership(leading bool) {
 			term = st.Term
 		}
 		leading = st.Leading()
-		if !st.Ready {
+		switch {
+		case st.Ready && timer != nil:
+			timer.Stop()
+			timer, giveUp = nil, nil
+		case !st.Ready && timer == nil:
+			timer = time.NewTimer(s.node.LeaderWait())
+			giveUp = timer.C
+		}
+		select {
+		case <-changed:
+		case <-giveUp:
+			timer, giveUp = nil, nil
+			if s.node.State().Ready {
+				continue
+			}
 			conns := s.connList()
 			if len(conns) > 0 {
 				s.log.Info("no leader: closing client connections", zap.Int("connections", len(conns)))
@@ -379,9 +402,9 @@ func (s *Server) followLeadership(leading bool) {
 			for _, c := range conns {
 				c.closeAsync()
 			}
-		}
-		select {
-		case <-changed:
+			// Keep closing new ones while this lasts (handshakes refuse them too).
+			timer = time.NewTimer(s.node.LeaderWait())
+			giveUp = timer.C
 		case <-s.done:
 			return
 		}
@@ -421,9 +444,18 @@ func (s *Server) reap(now time.Time) {
 	}
 }
 
-// propose appends e to the log and waits until it is applied on this node.
+// propose appends e to the log and waits until it is applied on this node,
+// riding out a leader election (cluster.Node.ProposeWait).
 func (s *Server) propose(e *fsm.Entry) (*fsm.Result, error) {
-	return result(s.node.Propose(e.Marshal()))
+	applied, err := s.node.ProposeWait(context.Background(), e.Marshal())
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	res, ok := applied.Response.(*fsm.Result)
+	if !ok {
+		return nil, fmt.Errorf("server: entry %d applied without a result", applied.Index)
+	}
+	return res, nil
 }
 
 // result waits for a proposal and unwraps the FSM's result.

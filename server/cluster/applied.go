@@ -227,6 +227,20 @@ func (f *appliedFSM) placed(seq, index uint64) {
 	p.complete(Applied{}, fmt.Errorf("%w: entry %d arrived in a snapshot", ErrOutcomeUnknown, index))
 }
 
+// forget stops waiting for entry seq without completing its proposal.
+func (f *appliedFSM) forget(seq uint64) {
+	f.mu.Lock()
+	delete(f.waiting, seq)
+	f.mu.Unlock()
+}
+
+// lookup returns the proposal waiting for entry seq.
+func (f *appliedFSM) lookup(seq uint64) *Proposal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.waiting[seq]
+}
+
 // abandon fails proposal seq with err if it is still waiting.
 func (f *appliedFSM) abandon(seq uint64, err error) {
 	f.mu.Lock()

@@ -71,18 +71,23 @@ type Handler func(from int, body []byte) ([]byte, error)
 // candidate, LeaderLeaseTimeout how long a leader keeps leading without
 // hearing from a quorum. They bound failover: a dead leader is replaced after
 // one to two HeartbeatTimeouts plus an election.
+//
+// LeaderWait is how long a node without a leader holds a proposal or a call
+// for the leader (and the server its clients) before it gives up: an
+// election usually ends well within it, and clients are spared a reconnect.
 type Timing struct {
 	HeartbeatTimeout   time.Duration // default 200ms (standalone 100ms)
 	ElectionTimeout    time.Duration // default 200ms (standalone 100ms)
 	LeaderLeaseTimeout time.Duration // default 150ms (standalone 100ms)
 	CommitTimeout      time.Duration // default 5ms
+	LeaderWait         time.Duration // default 5×ElectionTimeout
 }
 
 // DefaultTiming is the timing of a cluster member.
 var DefaultTiming = Timing{
-	HeartbeatTimeout:   200 * time.Millisecond,
-	ElectionTimeout:    200 * time.Millisecond,
-	LeaderLeaseTimeout: 150 * time.Millisecond,
+	HeartbeatTimeout:   150 * time.Millisecond,
+	ElectionTimeout:    150 * time.Millisecond,
+	LeaderLeaseTimeout: 100 * time.Millisecond,
 	CommitTimeout:      5 * time.Millisecond,
 }
 
@@ -106,6 +111,9 @@ func (t Timing) withDefaults(base Timing) Timing {
 	}
 	if t.CommitTimeout <= 0 {
 		t.CommitTimeout = base.CommitTimeout
+	}
+	if t.LeaderWait <= 0 {
+		t.LeaderWait = 5 * t.ElectionTimeout
 	}
 	return t
 }

@@ -49,6 +49,10 @@ type Node struct {
 	fwMu sync.Mutex
 	fw   *forwarder
 
+	futures chan localFuture // raft futures of entries appended here, in order
+	doubtMu sync.Mutex
+	inDoubt []doubtful
+
 	proposalLast, proposalMin, proposalMax atomic.Int64 // bytes; 0 = none yet
 
 	reconfigMu sync.Mutex
@@ -96,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		done:      make(chan struct{}),
 		peerConns: map[*peerConn]struct{}{},
 		reports:   map[int]report{},
+		futures:   make(chan localFuture, 4096),
 	}
 	base := DefaultTiming
 	if cfg.Standalone() {
@@ -166,8 +171,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if !cfg.Standalone() && existing {
 		n.compareMembership()
 	}
-	n.wg.Add(1)
+	n.wg.Add(3)
 	go n.monitor()
+	go n.watchFutures()
+	go n.resolver()
 	if !cfg.Standalone() {
 		n.wg.Add(1)
 		go n.sendReports()
@@ -395,8 +402,21 @@ func (n *Node) leaderCommitIndex(ctx context.Context) (uint64, error) {
 }
 
 // CallLeader runs the leader's handler for method with body and returns its
-// reply. On the leader it calls the handler directly.
+// reply. On the leader it calls the handler directly. A call that cannot
+// reach a leader is tried again as leadership settles, for up to
+// Timing.LeaderWait; a call that reached one is never repeated.
 func (n *Node) CallLeader(ctx context.Context, method string, body []byte) ([]byte, error) {
+	deadline := time.Now().Add(n.timing.LeaderWait)
+	for {
+		changed := n.Changed()
+		reply, err := n.callLeaderOnce(ctx, method, body)
+		if !notAppended(err) || !n.pause(ctx, changed, deadline) {
+			return reply, err
+		}
+	}
+}
+
+func (n *Node) callLeaderOnce(ctx context.Context, method string, body []byte) ([]byte, error) {
 	if n.State().Leading() {
 		h := n.cfg.Handlers[method]
 		if h == nil {
@@ -410,6 +430,10 @@ func (n *Node) CallLeader(ctx context.Context, method string, body []byte) ([]by
 	}
 	return fw.call(ctx, method, body)
 }
+
+// LeaderWait is how long the node holds work while it has no leader
+// (Timing.LeaderWait).
+func (n *Node) LeaderWait() time.Duration { return n.timing.LeaderWait }
 
 // Snapshot takes a snapshot now and compacts the log behind it.
 func (n *Node) Snapshot() error {
@@ -439,6 +463,7 @@ func (n *Node) Shutdown() error {
 		n.dropForwarder(ErrClosed)
 		n.closeNetwork()
 		n.wg.Wait()
+		n.failDoubts(ErrClosed)
 		if cerr := n.closeStores(); err == nil {
 			err = cerr
 		}
@@ -456,6 +481,7 @@ func (n *Node) Kill() error {
 		n.fsm.close()
 		n.dropForwarder(ErrClosed)
 		n.wg.Wait()
+		n.failDoubts(ErrClosed)
 		if cerr := n.closeStores(); err == nil {
 			err = cerr
 		}

@@ -161,10 +161,12 @@ func (n *Node) untrackPeerConn(pc *peerConn) {
 
 // forwarder carries this node's proposals and calls to the leader over one
 // herd connection. It dies at the first failure (and at a change of leader);
-// the next proposal opens a new one, so a Stream sees a new link.
+// the next proposal opens a new one, so a Stream sees a new link. Proposals
+// it had not had placed when it died are put in doubt (see Proposal).
 type forwarder struct {
 	n      *Node
 	leader int
+	term   uint64 // this node's term when it began following leader
 	addr   string
 
 	out   chan []byte
@@ -174,7 +176,7 @@ type forwarder struct {
 
 	mu     sync.Mutex
 	err    error
-	seqs   map[uint64]struct{}  // proposed, not yet placed
+	seqs   map[uint64]*Proposal // proposed, not yet placed
 	calls  map[uint64]chan call // awaiting a reply
 	callID uint64
 }
@@ -201,16 +203,16 @@ func (n *Node) forwarderNow() *forwarder {
 		if fw.leader == st.Leader && !fw.isDead() {
 			return fw
 		}
-		fw.kill(fmt.Errorf("%w: leader changed", ErrOutcomeUnknown))
+		fw.kill(fmt.Errorf("%w: leader changed", ErrOutcomeUnknown), false)
 		n.fw = nil
 	}
 	m, ok := n.member(st.Leader)
 	if !ok {
 		return nil
 	}
-	fw := &forwarder{n: n, leader: st.Leader, addr: m.electionDialAddr(),
+	fw := &forwarder{n: n, leader: st.Leader, term: st.Term, addr: m.electionDialAddr(),
 		out: make(chan []byte, 4096), ready: make(chan struct{}), dead: make(chan struct{}),
-		seqs: map[uint64]struct{}{}, calls: map[uint64]chan call{}}
+		seqs: map[uint64]*Proposal{}, calls: map[uint64]chan call{}}
 	n.fw = fw
 	n.wg.Add(1)
 	go fw.run()
@@ -224,7 +226,7 @@ func (n *Node) dropForwarder(err error) {
 	n.fw = nil
 	n.fwMu.Unlock()
 	if fw != nil {
-		fw.kill(err)
+		fw.kill(err, false)
 	}
 }
 
@@ -247,7 +249,8 @@ func (fw *forwarder) run() {
 		err = fmt.Errorf("cluster: %s answered as server %d, not %d", fw.addr, peer, fw.leader)
 	}
 	if err != nil {
-		fw.kill(fmt.Errorf("%w: connect to leader %d: %w", ErrNoLeader, fw.leader, err))
+		// Nothing was sent: every proposal may be proposed again.
+		fw.kill(fmt.Errorf("%w: connect to leader %d: %w", ErrNoLeader, fw.leader, err), true)
 		close(fw.ready)
 		return
 	}
@@ -278,7 +281,7 @@ func (fw *forwarder) run() {
 	for {
 		typ, body, err := pc.read()
 		if err != nil {
-			fw.kill(fmt.Errorf("%w: connection to leader %d: %w", ErrOutcomeUnknown, fw.leader, err))
+			fw.kill(fmt.Errorf("%w: connection to leader %d: %w", ErrOutcomeUnknown, fw.leader, err), false)
 			return
 		}
 		r := reader{b: body}
@@ -286,23 +289,41 @@ func (fw *forwarder) run() {
 		case msgPlaced:
 			seq, index, status, text := r.u64(), r.u64(), r.u8(), r.str()
 			if r.err != nil {
-				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown))
+				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
 				return
 			}
 			fw.mu.Lock()
+			p := fw.seqs[seq]
 			delete(fw.seqs, seq)
 			fw.mu.Unlock()
-			if err := errorOf(status, text); err != nil {
+			switch err := errorOf(status, text); {
+			case err == nil:
+				fw.n.fsm.placed(seq, index)
+			case status == statusNotLeader:
+				// The leader refuses this and (it refuses a connection's
+				// proposals from its first refusal on) every later one; the
+				// earlier ones were placed already, in order.
+				if p != nil {
+					fw.n.doubt(p, seq, fw.term, true)
+				}
+				fw.kill(fmt.Errorf("%w: leader refused an entry: %w", ErrNotLeader, err), true)
+				return
+			case status == statusUnknown:
+				if p != nil {
+					fw.n.doubt(p, seq, fw.term, false)
+				}
+				fw.kill(fmt.Errorf("%w: leader lost an entry: %w", ErrOutcomeUnknown, err), false)
+				return
+			default:
 				fw.n.fsm.abandon(seq, err)
 				// Nothing later on this connection may apply without it.
-				fw.kill(fmt.Errorf("%w: leader refused an entry: %w", ErrOutcomeUnknown, err))
+				fw.kill(fmt.Errorf("%w: leader failed an entry: %w", ErrOutcomeUnknown, err), false)
 				return
 			}
-			fw.n.fsm.placed(seq, index)
 		case msgReply:
 			id, status, text, reply := r.u64(), r.u8(), r.str(), r.bytes()
 			if r.err != nil {
-				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown))
+				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
 				return
 			}
 			fw.mu.Lock()
@@ -313,14 +334,15 @@ func (fw *forwarder) run() {
 				ch <- call{body: reply, err: errorOf(status, text)}
 			}
 		default:
-			fw.kill(fmt.Errorf("%w: unexpected message %d from leader", ErrOutcomeUnknown, typ))
+			fw.kill(fmt.Errorf("%w: unexpected message %d from leader", ErrOutcomeUnknown, typ), false)
 			return
 		}
 	}
 }
 
-// kill ends the forwarder: every proposal not yet placed fails with err.
-func (fw *forwarder) kill(err error) {
+// kill ends the forwarder. Calls fail with err; proposals not yet placed are
+// put in doubt, as unsent if the leader certainly did not append them.
+func (fw *forwarder) kill(err error, unsent bool) {
 	fw.mu.Lock()
 	if fw.err != nil {
 		fw.mu.Unlock()
@@ -334,40 +356,37 @@ func (fw *forwarder) kill(err error) {
 	if pc != nil {
 		pc.close()
 	}
-	for seq := range seqs {
-		fw.n.fsm.abandon(seq, err)
+	for seq, p := range seqs {
+		fw.n.doubt(p, seq, fw.term, unsent)
 	}
 	for _, ch := range calls {
 		ch <- call{err: err}
 	}
 }
 
-// propose forwards data; the proposal completes when this node applies it.
-func (fw *forwarder) propose(data []byte) *Proposal {
+// propose forwards p's entry; p completes when this node applies it.
+func (fw *forwarder) propose(p *Proposal) {
 	n := fw.n
 	seq := n.seq.Add(1)
-	p := &Proposal{done: make(chan struct{}), link: fw}
 	if err := n.fsm.register(seq, p); err != nil {
 		p.complete(Applied{}, err)
-		return p
+		return
 	}
 	fw.mu.Lock()
 	if fw.err != nil {
-		err := fw.err
 		fw.mu.Unlock()
-		n.fsm.abandon(seq, err)
-		return p
+		n.doubt(p, seq, fw.term, true)
+		return
 	}
-	fw.seqs[seq] = struct{}{}
+	fw.seqs[seq] = p
 	fw.mu.Unlock()
 	f := newFrame(msgPropose).u64(seq).u64(n.incarnation)
-	f = append(f, data...)
+	f = append(f, p.data...)
 	select {
 	case fw.out <- frame(f).done():
 	case <-fw.dead:
-		// kill abandoned it.
+		// kill put it in doubt.
 	}
-	return p
 }
 
 // call runs method on the leader.

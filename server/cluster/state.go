@@ -124,10 +124,9 @@ func (n *Node) refresh() {
 	n.log.Info("cluster state", zapState(st)...)
 	switch {
 	case st.Leader == 0:
-		// Nothing forwarded can be confirmed without a leader: the server
-		// closes its clients' connections, and their waits end here.
+		// Proposals in flight are in doubt now; the resolver settles them
+		// under the next leader, or fails them.
 		n.dropForwarder(fmt.Errorf("%w: no leader", ErrOutcomeUnknown))
-		n.fsm.abandonAll(fmt.Errorf("%w: no leader", ErrOutcomeUnknown))
 	case st.Leader != old.Leader:
 		n.dropForwarder(fmt.Errorf("%w: leader changed", ErrOutcomeUnknown))
 	}

@@ -20,6 +20,9 @@ import (
 	"github.com/herd-io/herd/server/storage"
 )
 
+// logCacheSize is how many recent log entries are kept in memory.
+const logCacheSize = 8192
+
 // Node is one server's Raft machinery. Create it with Open; stop it with
 // Shutdown.
 type Node struct {
@@ -161,7 +164,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("cluster: bootstrap raft: %w", err)
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store.Log, store.Stable, store.Snapshots, n.trans)
+	// Recent entries stay in memory: the leader reads them back to replicate,
+	// and every node to apply them once committed. Measured in-process, three
+	// nodes, creates: reading them from the log was 17% of the CPU.
+	logs, err := raft.NewLogCache(logCacheSize, store.Log)
+	if err != nil {
+		n.abort()
+		return nil, fmt.Errorf("cluster: log cache: %w", err)
+	}
+	r, err := raft.NewRaft(rc, n.fsm, logs, store.Stable, store.Snapshots, n.trans)
 	if err != nil {
 		n.abort()
 		return nil, fmt.Errorf("cluster: start raft: %w", err)

@@ -125,17 +125,23 @@ func TestClusterMembershipChangesUnderWrites(t *testing.T) {
 	if gone == n4 {
 		gone = c.Followers()[1]
 	}
-	if _, err := admin.IncrementalReconfig(nil, []string{fmt.Sprint(gone.ID)}, -1); err != nil {
+	removed, err := admin.IncrementalReconfig(nil, []string{fmt.Sprint(gone.ID)}, -1)
+	if err != nil {
 		t.Fatalf("reconfig remove: %v", err)
 	}
 	waitUntil(t, "the removed node to stop serving", func() bool { return !gone.State().Ready })
 	progress("after removing a voter")
 	w.halt()
 
-	data, _, err := admin.Get("/zookeeper/config")
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The admin's session may be on the removed node, which never sees the
+	// change: it drops its clients, and the session moves to a member.
+	var data []byte
+	waitUntil(t, "/zookeeper/config to show the removal", func() bool {
+		_, _ = admin.Sync("/zookeeper/config")
+		d, st, err := admin.Get("/zookeeper/config")
+		data = d
+		return err == nil && st.Mzxid >= removed.Mzxid
+	})
 	var lines []string
 	for _, l := range strings.Split(string(data), "\n") {
 		if !strings.HasPrefix(l, "version=") {

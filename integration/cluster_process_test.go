@@ -27,8 +27,8 @@ var (
 	herdBinDir  string
 )
 
-// herdBinary builds cmd/herd once per test binary.
-func herdBinary(t *testing.T) string {
+// herdBin builds cmd/herd once per test binary.
+func herdBin(t *testing.T) string {
 	t.Helper()
 	herdBinOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "herd-integration-")
@@ -66,7 +66,7 @@ func zkServerShim(t *testing.T) string {
 	script := "#!/bin/sh\n" +
 		"# zkServer.sh start-foreground <zoo.cfg>, served by herd.\n" +
 		"[ \"$1\" = start-foreground ] || { echo \"usage: zkServer.sh start-foreground zoo.cfg\" >&2; exit 2; }\n" +
-		"exec " + herdBinary(t) + " serve --config \"$2\" --log-level ${HERD_LOG_LEVEL:-warn}\n"
+		"exec " + herdBin(t) + " serve --config \"$2\" --log-level ${HERD_LOG_LEVEL:-warn}\n"
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

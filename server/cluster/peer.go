@@ -61,10 +61,11 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 	}()
 	defer close(outcomes)
 
-	// All of a connection's entries are appended in one term: the first one's.
-	// After any refusal the follower must reconnect, so that no later entry of
-	// its stream is applied without an earlier one.
-	var term uint64
+	// A follower stamps each proposal with the term in which it follows this
+	// leader; the entry is appended only in that term (the state machine
+	// wrapper ignores it in any other), so the follower knows which term
+	// decides its fate. After any refusal the follower must reconnect, so
+	// that no later entry of its stream is appended without an earlier one.
 	refused := false
 	for {
 		typ, body, err := pc.read()
@@ -74,19 +75,13 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 		r := reader{b: body}
 		switch typ {
 		case msgPropose:
-			seq, inc := r.u64(), r.u64()
+			seq, inc, term := r.u64(), r.u64(), r.u64()
 			data := r.b
 			if r.err != nil {
 				return
 			}
-			if !refused {
-				if !n.started.Load() || n.raft.State() != raft.Leader {
-					refused = true
-				} else if t := n.raft.CurrentTerm(); term == 0 {
-					term = t
-				} else if t != term {
-					refused = true
-				}
+			if !refused && (!n.started.Load() || n.raft.State() != raft.Leader || n.raft.CurrentTerm() != term) {
+				refused = true
 			}
 			if refused {
 				outcomes <- outcome{seq: seq, err: ErrNotLeader}
@@ -210,7 +205,9 @@ func (n *Node) forwarderNow() *forwarder {
 	if !ok {
 		return nil
 	}
-	fw := &forwarder{n: n, leader: st.Leader, term: st.Term, addr: m.electionDialAddr(),
+	// Raft's term, not State's (refreshed every few milliseconds): the leader
+	// refuses entries stamped with any term but its own.
+	fw := &forwarder{n: n, leader: st.Leader, term: n.raft.CurrentTerm(), addr: m.electionDialAddr(),
 		out: make(chan []byte, 4096), ready: make(chan struct{}), dead: make(chan struct{}),
 		seqs: map[uint64]*Proposal{}, calls: map[uint64]chan call{}}
 	n.fw = fw
@@ -380,7 +377,7 @@ func (fw *forwarder) propose(p *Proposal) {
 	}
 	fw.seqs[seq] = p
 	fw.mu.Unlock()
-	f := newFrame(msgPropose).u64(seq).u64(n.incarnation)
+	f := newFrame(msgPropose).u64(seq).u64(n.incarnation).u64(fw.term)
 	f = append(f, p.data...)
 	select {
 	case fw.out <- frame(f).done():

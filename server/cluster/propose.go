@@ -286,6 +286,9 @@ func (n *Node) resolve(st State) {
 	// Propose again in the order first proposed: a stream's entries keep
 	// their order (the stream waits for its last one before going on).
 	sort.Slice(list, func(i, j int) bool { return list[i].seq < list[j].seq })
+	// One path for the whole batch: were each to take the path of the
+	// moment, a later entry could overtake an earlier one whose path failed.
+	path := n.proposalPath()
 	var keep []doubtful
 	for _, d := range list {
 		n.doubtMu.Lock()
@@ -293,9 +296,9 @@ func (n *Node) resolve(st State) {
 		n.doubtMu.Unlock()
 		switch {
 		case d.p.finished():
-		case st.Ready && (d.unsent || st.Term > d.term):
+		case st.Ready && (d.unsent || st.Term > d.term) && path != nil:
 			n.fsm.forget(d.seq)
-			n.repropose(d.p)
+			path(d.p)
 		case time.Since(since) > n.timing.LeaderWait:
 			n.fsm.forget(d.seq)
 			d.p.complete(Applied{}, fmt.Errorf("%w: no leader took it within %v", ErrOutcomeUnknown, n.timing.LeaderWait))
@@ -308,18 +311,17 @@ func (n *Node) resolve(st State) {
 	n.doubtMu.Unlock()
 }
 
-// repropose sends p's entry again by the path proposals take now.
-func (n *Node) repropose(p *Proposal) {
+// proposalPath returns how to send a proposal's entry now: append it here
+// as leader, or forward it on the current forwarder; nil without a leader.
+func (n *Node) proposalPath() func(*Proposal) {
 	if n.raft.State() == raft.Leader {
-		n.appendHere(p, n.raft.CurrentTerm())
-		return
+		term := n.raft.CurrentTerm()
+		return func(p *Proposal) { n.appendHere(p, term) }
 	}
 	if fw := n.forwarderNow(); fw != nil {
-		fw.propose(p)
-		return
+		return fw.propose
 	}
-	// No path after all: it stays in doubt (unsent) until there is one.
-	n.doubt(p, 0, 0, true)
+	return nil
 }
 
 // failDoubts fails every proposal in doubt (at shutdown).

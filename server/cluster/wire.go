@@ -13,7 +13,7 @@ import (
 // herd's peer messages, on the election port after the handshake. Each is a
 // frame: length (uint32, of what follows), type, body.
 //
-//	propose  follower → leader  seq, incarnation, entry
+//	propose  follower → leader  seq, incarnation, term, entry
 //	placed   leader → follower  seq, index, status, text   (in proposal order)
 //	call     either way         id, method, body
 //	reply    either way         id, status, text, body

@@ -156,5 +156,3 @@ func (s *Server) handleRevalidate(from int, body []byte) ([]byte, error) {
 	}
 	return binary.BigEndian.AppendUint64([]byte{1}, applied), nil
 }
-
-func zapErr(err error) zap.Field { return zap.Error(err) }

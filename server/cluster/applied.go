@@ -234,13 +234,6 @@ func (f *appliedFSM) forget(seq uint64) {
 	f.mu.Unlock()
 }
 
-// lookup returns the proposal waiting for entry seq.
-func (f *appliedFSM) lookup(seq uint64) *Proposal {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.waiting[seq]
-}
-
 // abandon fails proposal seq with err if it is still waiting.
 func (f *appliedFSM) abandon(seq uint64, err error) {
 	f.mu.Lock()

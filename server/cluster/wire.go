@@ -200,6 +200,4 @@ func (pc *peerConn) close() {
 	})
 }
 
-func (pc *peerConn) closed() <-chan struct{} { return pc.done }
-
 func newBufReader(c net.Conn) *bufio.Reader { return bufio.NewReaderSize(c, 4<<10) }

@@ -231,6 +231,9 @@ func testACLAndAuth(t *testing.T, srv target) {
 	if _, err := strict.Create(ctx, base+"/bob/x", nil, framework.WithParents()); err != nil {
 		t.Fatal(err)
 	}
+	if err := other.Sync(ctx, base+"/bob"); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := other.Children(ctx, base+"/bob"); !errors.Is(err, zk.ErrNoAuth) {
 		t.Fatalf("parent ACL: %v, want ErrNoAuth", err)
 	}

@@ -153,6 +153,10 @@ func TestClusterFourLetterWords(t *testing.T) {
 	if out := fourLetter(t, c.Nodes[3].Addr, "srvr"); !strings.Contains(out, "Mode: observer\n") {
 		t.Errorf("observer srvr:\n%s", out)
 	}
+	if out := fourLetter(t, c.Nodes[1].Addr, "conf"); !strings.Contains(out, "serverId=2\n") ||
+		!strings.Contains(out, c.Nodes[3].Member().Line()+"\n") || !strings.Contains(out, "peerType=0\n") {
+		t.Errorf("conf lacks the membership:\n%s", out)
+	}
 	waitUntil(t, "the leader to count its synced followers", func() bool {
 		out := fourLetter(t, leader.Addr, "mntr")
 		return strings.Contains(out, "zk_server_state\tleader\n") && strings.Contains(out, "zk_quorum_size\t3\n") &&

@@ -145,6 +145,16 @@ func (f fourLetterSource) Conf() []fourlw.KV {
 	if ta, ok := f.self.nc.LocalAddr().(*net.TCPAddr); ok {
 		zc.ClientPort = ta.Port
 	}
+	if f.srv.clustered() {
+		// The membership the node follows now, as ZooKeeper's conf prints its
+		// current quorum configuration.
+		zc.MyID, zc.StandaloneEnabled = cfg.ServerID, false
+		if members, _, err := f.srv.node.Members(); err == nil {
+			for _, m := range members {
+				zc.Servers[m.ID] = m.Server
+			}
+		}
+	}
 	snaps, log := f.srv.diskUsage()
 	return fourlw.ConfFromConfig(zc, snaps, log)
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
+
 	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/wireclient"
 	"github.com/herd-io/herd/server/proto"
@@ -258,6 +260,41 @@ func TestClusterRestartedNodeServesOnlyOnceCaughtUp(t *testing.T) {
 	late.ResumeApply()
 	r := reattachAny(t, []string{late.Addr}, wireclient.Options{SessionID: s.SessionID(), Passwd: s.Passwd()})
 	if _, err := rawGet(t, r, "/while-down"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestClusterClientsCutFromANodeMoveWithTheirSession: when a node becomes
+// unreachable for clients (it stays in the cluster), go-zookeeper moves to
+// another node with the same session and its ephemeral node.
+func TestClusterClientsCutFromANodeMoveWithTheirSession(t *testing.T) {
+	c := herdtest.StartCluster(t, 3)
+	zc, ev := zkConnect(t, c.Addrs(), 10*time.Second)
+	sid := zc.SessionID()
+	if _, err := zc.Create("/mine", nil, zk.FlagEphemeral, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatal(err)
+	}
+	var node *herdtest.Node
+	for _, n := range c.Nodes {
+		if n.Addr == zc.Server() {
+			node = n
+		}
+	}
+	if node == nil {
+		t.Fatalf("connected to %s, not a node", zc.Server())
+	}
+	node.CutClients()
+	e := waitSession(t, ev)
+	if e.Server == node.Addr || zc.SessionID() != sid {
+		t.Fatalf("after the cut: session %#x at %s, want %#x elsewhere", zc.SessionID(), e.Server, sid)
+	}
+	if ok, st, err := zc.Exists("/mine"); err != nil || !ok || st.EphemeralOwner != sid {
+		t.Fatalf("the ephemeral after moving: %v %+v %v", ok, st, err)
+	}
+	node.HealClients()
+	// Healed, the node takes clients again.
+	r := rawSession(t, node.Addr, wireclient.Options{})
+	if _, err := rawGet(t, r, "/mine"); err != nil {
 		t.Fatal(err)
 	}
 }

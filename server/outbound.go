@@ -28,8 +28,9 @@ func (o *outbound) init(max int) {
 func (o *outbound) push(frame []byte) bool {
 	o.mu.Lock()
 	if o.shutdown || o.closing {
+		ok := !o.shutdown // read under the lock: closeAsync sets it concurrently
 		o.mu.Unlock()
-		return !o.shutdown
+		return ok
 	}
 	if len(o.buf)+len(frame) > o.max {
 		o.mu.Unlock()

@@ -42,7 +42,6 @@ type Node struct {
 
 	// A cluster member's network (nil listeners for a standalone node).
 	electionL net.Listener
-	hasState  bool        // the data directory held Raft state at Open
 	started   atomic.Bool // raft is running (n.raft may be used)
 
 	peerMu     sync.Mutex
@@ -133,7 +132,6 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.abort()
 		return nil, fmt.Errorf("cluster: inspect raft state: %w", err)
 	}
-	n.hasState = existing
 	var boot *raft.Configuration
 	if cfg.Standalone() {
 		addr, trans := raft.NewInmemTransport(raft.ServerAddress(rc.LocalID))

@@ -188,26 +188,31 @@ func (n *Node) forwarderNow() *forwarder {
 	if n.cfg.Standalone() {
 		return nil
 	}
-	st := n.State()
-	if st.Leader == 0 || st.Leader == n.id {
+	return n.forwarderTo(n.State().Leader)
+}
+
+// forwarderTo returns the connection to leader, opening one if needed (and
+// closing one to any other); nil for no leader or this node.
+func (n *Node) forwarderTo(leader int) *forwarder {
+	if leader == 0 || leader == n.id {
 		return nil
 	}
 	n.fwMu.Lock()
 	defer n.fwMu.Unlock()
 	if fw := n.fw; fw != nil {
-		if fw.leader == st.Leader && !fw.isDead() {
+		if fw.leader == leader && !fw.isDead() {
 			return fw
 		}
 		fw.kill(fmt.Errorf("%w: leader changed", ErrOutcomeUnknown), false)
 		n.fw = nil
 	}
-	m, ok := n.member(st.Leader)
+	m, ok := n.member(leader)
 	if !ok {
 		return nil
 	}
 	// Raft's term, not State's (refreshed every few milliseconds): the leader
 	// refuses entries stamped with any term but its own.
-	fw := &forwarder{n: n, leader: st.Leader, term: n.raft.CurrentTerm(), addr: m.electionDialAddr(),
+	fw := &forwarder{n: n, leader: leader, term: n.raft.CurrentTerm(), addr: m.electionDialAddr(),
 		out: make(chan []byte, 4096), ready: make(chan struct{}), dead: make(chan struct{}),
 		seqs: map[uint64]*Proposal{}, calls: map[uint64]chan call{}}
 	n.fw = fw

@@ -182,8 +182,10 @@ func (n *Node) syncWithLeader(key followKey) {
 }
 
 func (n *Node) syncOnce(ctx context.Context, leader int) error {
-	fw := n.forwarderNow()
-	if fw == nil || fw.leader != leader {
+	// Not forwarderNow: State does not name the new leader until this
+	// refresh has finished.
+	fw := n.forwarderTo(leader)
+	if fw == nil {
 		return ErrNoLeader
 	}
 	reply, err := fw.call(ctx, methodSync, nil)

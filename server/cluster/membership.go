@@ -183,10 +183,14 @@ func (n *Node) sendReports() {
 type LeaderStats struct {
 	// Voters is the number of voting members, this node included (zk_quorum_size).
 	Voters int
-	// Learners counts the other members; Followers the other voters among them.
-	Learners, Followers int
-	// SyncedFollowers and SyncedObservers count members that reported
-	// recently (within three report intervals).
+	// Followers is the number of other voters.
+	Followers int
+	// Learners counts the other members that follow this leader now: those
+	// that reported their progress recently (within three report intervals),
+	// as ZooKeeper counts its connected learners.
+	Learners int
+	// SyncedFollowers and SyncedObservers split Learners into voters and
+	// observers.
 	SyncedFollowers, SyncedObservers int
 }
 
@@ -212,11 +216,11 @@ func (n *Node) LeaderStats() LeaderStats {
 		if m.ID == n.id {
 			continue
 		}
-		st.Learners++
 		if !m.Observer() {
 			st.Followers++
 		}
 		if r, ok := n.reports[m.ID]; ok && r.at.After(fresh) {
+			st.Learners++
 			if m.Observer() {
 				st.SyncedObservers++
 			} else {

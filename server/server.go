@@ -14,6 +14,12 @@
 // in request order, a read sees every earlier write of its connection, and a
 // watch notification reaches a client before any response that reflects the
 // change that fired it.
+//
+// With Config.Servers (zoo.cfg's server.N lines) the node is a member of a
+// cluster (see server/cluster and docs/cluster.md): every member serves
+// clients, reads from its own replica, forwards writes to the leader and
+// answers them once it has applied them itself; sessions are cluster-wide,
+// their liveness decided by the leader.
 package server
 
 import (

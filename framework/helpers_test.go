@@ -98,7 +98,8 @@ func expireSession(t testing.TB, addr string, c *framework.Client) {
 type target = testtarget.Target
 
 // targets lists the servers the suite runs against; each starts on demand.
-var targets = testtarget.All
+// The herd cluster's clients spread over its three nodes.
+var targets = testtarget.AllWithCluster
 
 // ensure makes sure p exists (with parents) using c.
 func ensure(t testing.TB, c *framework.Client, p string) {

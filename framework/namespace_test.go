@@ -21,6 +21,11 @@ func testNamespaces(t *testing.T, srv target) {
 	if _, err := two.Create(ctx, "/a", []byte("2")); err != nil {
 		t.Fatal(err)
 	}
+	// root reads what the others wrote: in an ensemble its server may lag
+	// behind theirs until it syncs.
+	if err := root.Sync(ctx, "/t/ns"); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		c    *framework.Client
 		p    string
@@ -58,6 +63,9 @@ func testNamespaces(t *testing.T, srv target) {
 		t.Fatal(err)
 	}
 	if _, err := view.Create(ctx, "/v", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.Sync(ctx, "/t/ns"); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := root.Exists(ctx, "/t/ns/one/sub/v"); err != nil || st == nil {

@@ -203,6 +203,11 @@ func testACLAndAuth(t *testing.T, srv target) {
 	if _, _, err := owner.Get(ctx, base+"/private"); err != nil {
 		t.Fatalf("owner read: %v", err)
 	}
+	// In an ensemble another client's server may not have applied the
+	// create yet: sync first, as ZooKeeper's consistency guarantees require.
+	if err := other.Sync(ctx, base+"/private"); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := other.Get(ctx, base+"/private"); !errors.Is(err, zk.ErrNoAuth) {
 		t.Fatalf("other read: %v, want ErrNoAuth", err)
 	}
@@ -213,6 +218,9 @@ func testACLAndAuth(t *testing.T, srv target) {
 	if _, err := owner.SetACL(ctx, base+"/private", zk.WorldACL(zk.PermRead), st.Aversion); err != nil {
 		t.Fatal(err)
 	}
+	if err := other.Sync(ctx, base+"/private"); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := other.Get(ctx, base+"/private"); err != nil {
 		t.Fatalf("read after SetACL: %v", err)
 	}
@@ -221,6 +229,9 @@ func testACLAndAuth(t *testing.T, srv target) {
 	strict := newClient(t, srv.Addr(), framework.WithDigestAuth("bob", "pw"),
 		framework.WithDefaultACL(zk.DigestACL(zk.PermAll, "bob", "pw")))
 	if _, err := strict.Create(ctx, base+"/bob/x", nil, framework.WithParents()); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Sync(ctx, base+"/bob"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := other.Children(ctx, base+"/bob"); !errors.Is(err, zk.ErrNoAuth) {

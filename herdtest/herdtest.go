@@ -7,6 +7,16 @@
 //		client, err := framework.New(srv.Addr)
 //		...
 //	}
+//
+// StartCluster runs a cluster of nodes on loopback, with fault hooks for
+// testing what clients see when a node dies, freezes its state machine, or is
+// cut from its peers or its clients:
+//
+//	c := herdtest.StartCluster(t, 3)
+//	client, err := framework.New(c.ConnectString())
+//	...
+//	c.Leader().Kill()
+//	c.Leader() // waits for the new one
 package herdtest
 
 import (

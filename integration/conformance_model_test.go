@@ -32,6 +32,16 @@ type step struct {
 	// expect, when set, is the error code the step must get. It checks the
 	// script itself against the reference, not only that servers agree.
 	expect *proto.Error
+	// membership marks a step whose outcome shows the server's membership
+	// (/zookeeper/config): a standalone server's and a cluster's differ by
+	// design, so a cluster target is not compared on it.
+	membership bool
+}
+
+// showsMembership marks s (see step.membership).
+func (s step) showsMembership() step {
+	s.membership = true
+	return s
 }
 
 // want records the error code a step is written to provoke.
@@ -53,20 +63,46 @@ type savedSession struct {
 	lastZxid int64
 }
 
-// runner executes one script against one server.
+// runner executes one script against one server, or one cluster with the
+// script's clients spread over its nodes.
 type runner struct {
-	addr    string
+	addrs   []string
 	n       *normaliser
 	clients map[int]*rawClient
 	saved   map[int]savedSession
 }
 
-// runScript runs sc against addr and returns one result per step.
-func runScript(ctx context.Context, addr string, sc script) []result {
-	r := &runner{addr: addr, n: newNormaliser(), clients: map[int]*rawClient{}, saved: map[int]savedSession{}}
+// addr is where client c connects: its own node of a cluster.
+func (r *runner) addr(c int) string { return r.addrs[c%len(r.addrs)] }
+
+// runScript runs sc against tg and returns one result per step. On a
+// cluster, client c uses node c mod n, and before each step every node
+// catches up with the leader (tg.Settle): ZooKeeper lets a server lag behind
+// a write acknowledged at another, and the scripts read across clients. A
+// step that shows the membership is run on a cluster with a scratch
+// normaliser, so that zxids it alone shows do not shift the names of later ones.
+func runScript(ctx context.Context, tg Target, sc script) []result {
+	addrs := tg.Addrs
+	if len(addrs) == 0 {
+		addrs = []string{tg.Addr}
+	}
+	r := &runner{addrs: addrs, n: newNormaliser(), clients: map[int]*rawClient{}, saved: map[int]savedSession{}}
 	defer r.closeAll()
 	out := make([]result, len(sc.steps))
 	for i, st := range sc.steps {
+		if tg.Settle != nil {
+			if err := tg.Settle(ctx); err != nil {
+				out[i] = result{text: "settle failed: " + err.Error(), code: noCode}
+				continue
+			}
+		}
+		if st.membership && tg.Cluster {
+			kept := r.n
+			r.n = kept.clone()
+			out[i] = st.act(ctx, r, st.client)
+			r.n = kept
+			continue
+		}
 		out[i] = st.act(ctx, r, st.client)
 	}
 	return out
@@ -122,7 +158,7 @@ func (r *runner) reply(f frame, err error, out decoder) result {
 // connect opens a new session for client c.
 func connect(c int) step {
 	return step{client: c, desc: "connect", act: func(ctx context.Context, r *runner, c int) result {
-		cl, err := dialRaw(ctx, r.addr, 0, nil, 0)
+		cl, err := dialRaw(ctx, r.addr(c), 0, nil, 0)
 		if err != nil {
 			return result{text: "connect failed: " + err.Error(), code: noCode}
 		}
@@ -160,7 +196,7 @@ func reattach(c int, badPassword bool) step {
 		if badPassword && len(pw) > 0 {
 			pw[0] ^= 0xff
 		}
-		cl, err := dialRaw(ctx, r.addr, s.id, pw, s.lastZxid)
+		cl, err := dialRaw(ctx, r.addr(c), s.id, pw, s.lastZxid)
 		if errors.Is(err, errExpired) {
 			return result{text: "expired", code: noCode}
 		}

@@ -21,6 +21,19 @@ func newNormaliser() *normaliser {
 	return &normaliser{zxids: map[int64]int{}, sessions: map[int64]int{}}
 }
 
+// clone returns a normaliser that names what n has seen the same way and
+// does not change n.
+func (n *normaliser) clone() *normaliser {
+	c := newNormaliser()
+	for k, v := range n.zxids {
+		c.zxids[k] = v
+	}
+	for k, v := range n.sessions {
+		c.sessions[k] = v
+	}
+	return c
+}
+
 // zxid names a positive zxid by its order of first appearance in the run
 // ("Z1", "Z2", ...). Zero and the -1 of notifications are kept: they are not
 // offsets but fixed protocol values.

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"net"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/proto"
 	"github.com/herd-io/herd/server/storage"
 )
@@ -80,6 +82,37 @@ type Config struct {
 
 	// ServerID is this node's id (myid); 0 for a standalone server.
 	ServerID int
+
+	// Servers are the ensemble's members (zoo.cfg server.N lines), this node
+	// among them. Empty for a standalone server. See cluster.Open for how a
+	// fresh data directory joins or bootstraps a cluster.
+	Servers []cluster.Member
+
+	// Raft holds the election timeouts of a cluster member. Zero fields take
+	// cluster.DefaultTiming: a dead leader is replaced within about half a
+	// second on loopback.
+	Raft cluster.Timing
+
+	// ReconfigEnabled allows the reconfig operation (zoo.cfg reconfigEnabled,
+	// default false as in ZooKeeper). Only the super user may reconfigure.
+	ReconfigEnabled bool
+
+	// PeerListener and ElectionListener, when set, are this member's Raft and
+	// peer listeners, opened by the caller (tests listen on 127.0.0.1:0
+	// before the member list is known). The server owns them.
+	PeerListener, ElectionListener net.Listener
+
+	// PeerFaults, when set, lets a test cut this node from its peers.
+	PeerFaults *cluster.Faults
+
+	// SnapCount is how many log entries accumulate before a snapshot
+	// (zoo.cfg snapCount). Default 16384.
+	SnapCount int
+
+	// TrailingLogs is how many log entries are kept behind a snapshot, so a
+	// node a little behind catches up from the log rather than a whole
+	// snapshot. Default 10240.
+	TrailingLogs int
 
 	// Logger receives the server's logs. Default: no logging.
 	Logger *zap.Logger

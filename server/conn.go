@@ -2,19 +2,18 @@ package server
 
 import (
 	"bufio"
-	"crypto/subtle"
+	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/raft"
 	"go.uber.org/zap"
 
+	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fsm"
 	"github.com/herd-io/herd/server/proto"
 	"github.com/herd-io/herd/server/tree"
@@ -51,12 +50,16 @@ type conn struct {
 	super          bool
 	closingSession atomic.Bool
 
-	slots chan *slot
-	out   outbound
-	acct  *account // this connection's share of the server's memory budget
+	slots  chan *slot
+	out    outbound
+	acct   *account        // this connection's share of the server's memory budget
+	writes *cluster.Stream // this connection's writes, in order
 
 	closeOnce sync.Once
 	closed    chan struct{}
+	// ctx ends when the connection closes; waits on its behalf use it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// Statistics for the cons and stat commands.
 	established time.Time
@@ -75,8 +78,11 @@ type slot struct {
 	req   proto.Record
 	start time.Time
 
-	// A write's result comes from Raft.
-	future raft.ApplyFuture
+	// A write's result comes from the log, once applied on this node.
+	proposal *cluster.Proposal
+	// A request finished beside the pipeline (sync's wait for the leader's
+	// commit point, a reconfig); its reply still leaves in order.
+	async chan asyncReply
 	// A request answered without the tree (auth, errors found while decoding),
 	// with an optional body; stampZxid puts the last applied zxid in its header.
 	reply     *proto.ReplyHeader
@@ -100,7 +106,9 @@ func newConn(s *Server, nc net.Conn, ip string) *conn {
 		closed:      make(chan struct{}),
 		established: time.Now(),
 		ids:         []proto.Id{{Scheme: "ip", ID: ip}},
+		writes:      s.node.NewStream(),
 	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.acct = s.budget.newAccount()
 	c.out.init(c.acct)
 	return c
@@ -122,6 +130,7 @@ func (c *conn) isClosed() bool {
 func (c *conn) closeAsync() {
 	c.closeOnce.Do(func() {
 		close(c.closed)
+		c.cancel()
 		c.nc.Close()
 		c.out.close()
 	})
@@ -187,7 +196,7 @@ func (c *conn) readLoop(br *bufio.Reader) {
 		}
 		c.received.Add(1)
 		c.srv.stats.received.Add(1)
-		c.srv.tracker.Touch(c.session(), time.Now())
+		c.srv.touch(c.session(), time.Now())
 		// Records decoded below keep slices of the frame, so it is not reused.
 		s, stop := c.start(frame)
 		if s != nil {
@@ -226,22 +235,26 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 		return s, false
 	case proto.OpCloseSession:
 		c.closingSession.Store(true)
-		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: c.session()}
+		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: c.session(),
+			Node: c.srv.nodeID()}
 		c.srv.tracker.SetClosing(c.session())
-		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+		s.proposal = c.writes.Propose(e.Marshal())
 		s.closeAfter = true
 		return s, true
 	case proto.OpAuth:
 		return c.auth(s, body)
 	}
+	if op == proto.OpReconfig && c.srv.clustered() && c.srv.cfg.ReconfigEnabled {
+		return c.reconfig(s, body), false
+	}
 	if isWrite(op) {
 		// Writes are decided in apply, even a malformed one: as in ZooKeeper a
 		// failed write is a transaction and consumes a zxid.
 		e := fsm.Entry{
-			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(),
+			Type: fsm.EntryRequest, Time: time.Now().UnixMilli(), Session: c.session(), Node: c.srv.nodeID(),
 			Ids: c.ids, Super: c.super, Op: op, Body: body,
 		}
-		s.future = c.srv.rep.raft.Apply(e.Marshal(), 0)
+		s.proposal = c.writes.Propose(e.Marshal())
 		return s, false
 	}
 
@@ -270,6 +283,12 @@ func (c *conn) start(frame []byte) (s *slot, stop bool) {
 		return s, false
 	}
 	s.req = req
+	if op == proto.OpSync {
+		// Bring this replica up to the leader's commit point, beside the
+		// pipeline; the reply still waits for its turn.
+		s.async = make(chan asyncReply, 1)
+		go func() { s.async <- asyncReply{err: c.srv.node.Sync(c.ctx)} }()
+	}
 	return s, false
 }
 
@@ -298,16 +317,15 @@ func (c *conn) answer(enc *proto.Encoder, s *slot) {
 	if !c.acct.waitRespond(c.closed) {
 		return // closed: drain so the reader never blocks on a full queue
 	}
-	if s.reply == nil && s.future == nil {
-		c.read(s, func(hdr proto.ReplyHeader, resp proto.Record) { c.emit(enc, s, hdr, resp) })
-		return
-	}
-	hdr, resp, ok := c.finish(s)
-	if !ok {
+	hdr, resp, ok, read := c.finish(s)
+	switch {
+	case !ok:
 		c.closeAsync()
-		return
+	case read:
+		c.read(s, func(hdr proto.ReplyHeader, resp proto.Record) { c.emit(enc, s, hdr, resp) })
+	default:
+		c.emit(enc, s, hdr, resp)
 	}
-	c.emit(enc, s, hdr, resp)
 }
 
 // emit encodes the reply to s and queues it on the outbound stream.
@@ -333,39 +351,48 @@ func (c *conn) emit(enc *proto.Encoder, s *slot, hdr proto.ReplyHeader, resp pro
 	}
 }
 
-// finish produces the reply to a request answered without the tree, or to a
-// write (reads go through read). ok=false means the connection must close
-// without a reply (e.g. the node lost the ability to commit).
-func (c *conn) finish(s *slot) (proto.ReplyHeader, proto.Record, bool) {
+// finish produces the reply to a request answered without the tree, to a
+// write, or to a request finished beside the pipeline. read reports that s is
+// a read, still to be answered against the tree (see read). ok=false means
+// the connection must close without a reply (e.g. the node lost the ability
+// to commit).
+func (c *conn) finish(s *slot) (hdr proto.ReplyHeader, resp proto.Record, ok, read bool) {
 	if s.reply != nil {
 		hdr := *s.reply
 		if s.stampZxid {
 			hdr.Zxid = c.srv.fsm.LastZxid()
 		}
-		return hdr, s.replyBody, true
+		return hdr, s.replyBody, true, false
 	}
-	res, err := c.srv.await(s.future)
+	if s.async != nil {
+		r := <-s.async
+		if r.err != nil {
+			c.log.Info("request failed; closing connection", zap.Stringer("op", s.hdr.Op), zap.Error(r.err))
+			return proto.ReplyHeader{}, nil, false, false
+		}
+		if r.hdr != nil {
+			return *r.hdr, r.resp, true, false
+		}
+	}
+	if s.proposal == nil {
+		return proto.ReplyHeader{}, nil, true, true
+	}
+	res, err := result(s.proposal)
 	if err != nil {
 		c.log.Warn("write not committed; closing connection", zap.Error(err))
-		return proto.ReplyHeader{}, nil, false
+		return proto.ReplyHeader{}, nil, false, false
 	}
-	hdr := proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: res.Zxid, Err: res.Err}
+	if res.Err == proto.ErrSessionMoved {
+		// The client re-attached at another server. As ZooKeeper does, tear
+		// the connection down without a reply.
+		c.log.Info("request of a session that moved to another server; closing")
+		return proto.ReplyHeader{}, nil, false, false
+	}
+	hdr = proto.ReplyHeader{Xid: s.hdr.Xid, Zxid: res.Zxid, Err: res.Err}
 	if s.hdr.Op == proto.OpCloseSession {
 		hdr.Err = proto.ErrOK
 	}
-	return hdr, res.Resp, true
-}
-
-// await waits for a Raft future and unwraps the FSM's result.
-func (s *Server) await(f raft.ApplyFuture) (*fsm.Result, error) {
-	if err := f.Error(); err != nil {
-		return nil, fmt.Errorf("server: raft apply: %w", err)
-	}
-	res, ok := f.Response().(*fsm.Result)
-	if !ok {
-		return nil, errors.New("server: raft apply returned no result")
-	}
-	return res, nil
+	return hdr, res.Resp, true, false
 }
 
 func (c *conn) observe(d time.Duration, zxid int64) {
@@ -426,6 +453,18 @@ func (c *conn) handshake(body []byte) bool {
 		c.log.Debug("bad connect request", zap.Error(d.Err()))
 		return false
 	}
+	if !c.srv.serving() {
+		// No leader: this node can neither create nor validate a session.
+		// Wait a little (an election is usually short), then let the client
+		// try another server.
+		ctx, cancel := context.WithTimeout(c.ctx, c.srv.node.LeaderWait())
+		err := c.srv.node.WaitReady(ctx)
+		cancel()
+		if err != nil {
+			c.log.Debug("not serving (no leader); closing new connection")
+			return false
+		}
+	}
 	if last := c.srv.fsm.LastZxid(); req.LastZxidSeen > last {
 		// The client has seen a newer state than ours: it must try another
 		// server, so close without a reply (ZooKeeper's CLIENT_ZXID_AHEAD).
@@ -440,7 +479,7 @@ func (c *conn) handshake(body []byte) bool {
 	if req.SessionID == 0 {
 		id, pw := c.srv.newSessionID(), newPassword()
 		e := fsm.Entry{Type: fsm.EntryCreateSession, Time: time.Now().UnixMilli(), Session: id,
-			Passwd: pw, Timeout: int32(timeout.Milliseconds())}
+			Node: c.srv.nodeID(), Passwd: pw, Timeout: int32(timeout.Milliseconds())}
 		res, err := c.srv.propose(&e)
 		if err != nil || res.Err != proto.ErrOK {
 			c.log.Warn("could not create session", zap.Error(err))
@@ -448,16 +487,32 @@ func (c *conn) handshake(body []byte) bool {
 		}
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), id, pw
 	} else {
+		err := c.srv.revalidate(c.ctx, req.SessionID, req.Passwd, timeout)
+		if err != nil && !errors.Is(err, errSessionInvalid) {
+			// The leader could not be asked: the session may well be alive,
+			// so do not tell the client it expired.
+			c.log.Info("could not validate session with the leader; closing", zap.Error(err))
+			return false
+		}
 		ss, ok := c.srv.fsm.Session(req.SessionID)
-		valid := ok && subtle.ConstantTimeCompare(ss.Passwd, req.Passwd) == 1 &&
-			c.srv.tracker.Alive(req.SessionID)
+		valid := err == nil && ok
+		if valid && c.srv.clustered() && ss.Owner != c.srv.nodeID() {
+			// The client moved here from another server: record it in the log,
+			// so that server closes its connection and its late writes fail.
+			e := fsm.Entry{Type: fsm.EntryMoveSession, Time: time.Now().UnixMilli(), Session: ss.ID, Node: c.srv.nodeID()}
+			res, err := c.srv.propose(&e)
+			if err != nil {
+				c.log.Info("could not move session here; closing", zap.Error(err))
+				return false
+			}
+			valid = res.Err == proto.ErrOK
+		}
 		if !valid {
 			resp.Passwd = make([]byte, 16)
 			c.pushConnectResponse(&resp)
 			c.out.closeAfterFlush()
 			return false
 		}
-		c.srv.tracker.Add(req.SessionID, timeout, time.Now())
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), ss.ID, ss.Passwd
 	}
 	c.sid.Store(resp.SessionID)

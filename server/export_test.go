@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -9,7 +10,7 @@ import (
 
 // SnapshotNow forces a Raft snapshot of the node's state (test hook): the next
 // start restores it and replays only the log entries after it.
-func (s *Server) SnapshotNow() error { return s.rep.raft.Snapshot().Error() }
+func (s *Server) SnapshotNow() error { return s.node.Snapshot() }
 
 // ReapNow runs one container/TTL scan as of now (test hook), as the periodic
 // reaper does.
@@ -39,4 +40,4 @@ func SetStorageFaults(cfg *Config, f func(op storage.Fault, file string) error) 
 
 // RaftTerm returns the node's current Raft term (test hook): it grows with
 // every election.
-func (s *Server) RaftTerm() string { return s.rep.raft.Stats()["term"] }
+func (s *Server) RaftTerm() string { return strconv.FormatUint(s.node.State().Term, 10) }

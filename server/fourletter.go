@@ -44,9 +44,10 @@ type fourLetterSource struct {
 
 func (f fourLetterSource) Server() fourlw.ServerStats {
 	s := f.srv
+	cs := s.node.State()
 	st := fourlw.ServerStats{
-		Serving:         true,
-		Mode:            "standalone",
+		Serving:         cs.Ready,
+		Mode:            cs.Role.String(),
 		PacketsReceived: s.stats.received.Load(),
 		PacketsSent:     s.stats.sent.Load(),
 		Zxid:            s.fsm.LastZxid(),
@@ -55,6 +56,14 @@ func (f fourLetterSource) Server() fourlw.ServerStats {
 		GlobalSessions:  int64(len(s.fsm.Sessions())),
 		AuthFailedCount: s.stats.authFailed.Load(),
 	}
+	if s.clustered() {
+		ls := s.node.LeaderStats()
+		st.QuorumSize = int64(ls.Voters)
+		st.Learners = int64(ls.Learners)
+		st.SyncedFollowers = int64(ls.SyncedFollowers)
+		st.SyncedObservers = int64(ls.SyncedObservers)
+	}
+	st.ProposalSizeLast, st.ProposalSizeMin, st.ProposalSizeMax = s.node.ProposalSizes()
 	st.LatencyMin, st.LatencyAvg, st.LatencyMax = s.stats.latency.get()
 	conns := s.connList()
 	st.Connections = int64(len(conns))
@@ -135,6 +144,16 @@ func (f fourLetterSource) Conf() []fourlw.KV {
 	zc.MinSessionTimeout, zc.MaxSessionTimeout = cfg.MinSessionTimeout, cfg.MaxSessionTimeout
 	if ta, ok := f.self.nc.LocalAddr().(*net.TCPAddr); ok {
 		zc.ClientPort = ta.Port
+	}
+	if f.srv.clustered() {
+		// The membership the node follows now, as ZooKeeper's conf prints its
+		// current quorum configuration.
+		zc.MyID, zc.StandaloneEnabled = cfg.ServerID, false
+		if members, _, err := f.srv.node.Members(); err == nil {
+			for _, m := range members {
+				zc.Servers[m.ID] = m.Server
+			}
+		}
 	}
 	snaps, log := f.srv.diskUsage()
 	return fourlw.ConfFromConfig(zc, snaps, log)

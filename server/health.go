@@ -17,7 +17,7 @@ type writeHealth struct {
 // cannot (an error wrapping storage.ErrCannotWrite: a full disk, say). Writes
 // wait meanwhile and resume by themselves; reads are still served; ruok
 // answers nothing.
-func (s *Server) Health() error { return s.rep.store.Health() }
+func (s *Server) Health() error { return s.node.Health() }
 
 // canWrite reports whether the log can be written. Session expiry and reaping
 // skip their turn while it cannot: a close would only queue behind the

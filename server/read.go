@@ -70,8 +70,8 @@ func (c *conn) readLocked(t *tree.Tree, s *slot) (resp proto.Record, err error) 
 			acl, st, err = t.GetACL(s.caller, r.Path)
 			resp = &proto.GetACLResponse{ACL: acl, Stat: st}
 		case proto.OpSync:
-			// Every earlier write of this connection is applied, and a single
-			// node has nothing newer to catch up with.
+			// Every earlier write of this connection is applied, and the
+			// replica has caught up with the leader's commit point (finish).
 			resp = &proto.PathResponse{Path: s.req.(*proto.PathRequest).Path}
 		case proto.OpGetAllChildrenNumber:
 			var n int32

@@ -14,6 +14,12 @@
 // in request order, a read sees every earlier write of its connection, and a
 // watch notification reaches a client before any response that reflects the
 // change that fired it.
+//
+// With Config.Servers (zoo.cfg's server.N lines) the node is a member of a
+// cluster (see server/cluster and docs/cluster.md): every member serves
+// clients, reads from its own replica, forwards writes to the leader and
+// answers them once it has applied them itself; sessions are cluster-wide,
+// their liveness decided by the leader.
 package server
 
 import (
@@ -28,6 +34,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fsm"
 	"github.com/herd-io/herd/server/session"
 	"github.com/herd-io/herd/server/tree"
@@ -44,7 +51,7 @@ type Server struct {
 	fsm     *fsm.FSM
 	watches *watch.Manager
 	tracker *session.Tracker
-	rep     *replica
+	node    *cluster.Node
 	started time.Time
 	stats   serverStats
 	budget  *budget     // server-wide memory held for clients (budget.go)
@@ -63,13 +70,18 @@ type Server struct {
 	sidMu   sync.Mutex
 	lastSID int64
 
+	touched touches // sessions seen alive here, for the leader (liveness.go)
+
 	done chan struct{}
 	wg   sync.WaitGroup
 }
 
 // New opens cfg.DataDir, recovers the tree and sessions from the Raft log and
-// snapshots, and waits until the node can serve, or until ctx ends. It does not
-// listen: call Serve.
+// snapshots, and starts Raft. A standalone server is ready to serve when New
+// returns (it waits for that, or until ctx ends). A cluster member returns
+// once Raft runs and serves clients whenever it knows a leader; until then it
+// closes their connections so they try another server. New does not listen:
+// call Serve.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("server: Config.DataDir is required")
@@ -97,27 +109,56 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 				s.tracker.Add(ss.ID, time.Duration(ss.Timeout)*time.Millisecond, time.Now())
 			},
 			SessionClosed: s.sessionClosed,
+			SessionMoved:  s.sessionMoved,
 			Restored: func() {
 				s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
 			},
 		},
 	})
-	rep, err := openReplica(cfg, s.fsm)
-	if err != nil {
-		return nil, err
+	if len(cfg.Servers) > 0 {
+		// In a cluster /zookeeper/config shows the members, as ZooKeeper's does.
+		s.fsm.SetConfigRenderer(cluster.ConfigText)
 	}
-	s.rep = rep
-	if err := rep.waitLeader(ctx); err != nil {
-		rep.shutdown()
-		return nil, err
+	node, err := cluster.Open(ctx, cluster.Config{
+		ID:                cfg.ServerID,
+		Members:           cfg.Servers,
+		DataDir:           cfg.DataDir,
+		DataLogDir:        cfg.DataLogDir,
+		FSM:               s.fsm,
+		Timing:            cfg.Raft,
+		SnapshotThreshold: uint64(cfg.SnapCount),
+		TrailingLogs:      uint64(cfg.TrailingLogs),
+		LogSegmentSize:    cfg.LogSegmentSize,
+		PeerListener:      cfg.PeerListener,
+		ElectionListener:  cfg.ElectionListener,
+		Faults:            cfg.PeerFaults,
+		StorageFaults:     cfg.storageFaults,
+		Logger:            cfg.Logger.Named("cluster"),
+		Handlers: map[string]cluster.Handler{
+			methodTouch:      s.handleTouch,
+			methodRevalidate: s.handleRevalidate,
+			methodReconfig:   s.handleReconfig,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.node = node
+	if len(cfg.Servers) == 0 {
+		if err := node.WaitReady(ctx); err != nil {
+			node.Shutdown()
+			return nil, fmt.Errorf("server: %w", err)
+		}
 	}
 	// Sessions recovered from the log get a full timeout to come back.
 	s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
-	s.wg.Add(2)
+	s.wg.Add(4)
+	go s.followLeadership(node.State().Leading())
 	go s.every(cfg.TickTime, s.expire)
+	go s.every(cfg.TickTime/2, s.sendTouches)
 	go s.every(cfg.ContainerCheckInterval, s.reap)
-	s.log.Info("herd server ready", zap.String("dataDir", cfg.DataDir),
-		zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
+	s.log.Info("herd server started", zap.String("dataDir", cfg.DataDir), zap.Int("myid", cfg.ServerID),
+		zap.Int("servers", len(cfg.Servers)), zap.Int64("zxid", s.fsm.LastZxid()), zap.Int("sessions", s.tracker.Len()))
 	return s, nil
 }
 
@@ -240,6 +281,41 @@ func (s *Server) sessionClosed(id int64) {
 	}
 }
 
+// sessionMoved runs when a session's move to server owner is applied: the
+// connection this server holds for it, if owner is another server, is
+// closed (the client is attached there now).
+func (s *Server) sessionMoved(id int64, owner int32) {
+	if int(owner) == s.cfg.ServerID {
+		return
+	}
+	s.mu.Lock()
+	c := s.bySession[id]
+	delete(s.bySession, id)
+	s.mu.Unlock()
+	if c != nil {
+		c.log.Info("session moved to another server; closing", zap.Int32("server", owner))
+		c.closeAsync()
+	}
+}
+
+// nodeID is this server's id as log entries carry it: 0 when standalone.
+func (s *Server) nodeID() int32 {
+	if !s.clustered() {
+		return 0
+	}
+	return int32(s.cfg.ServerID)
+}
+
+// clustered reports whether this server is a member of a cluster.
+func (s *Server) clustered() bool { return len(s.cfg.Servers) > 0 }
+
+// serving reports whether clients may be served now.
+func (s *Server) serving() bool { return s.node.State().Ready }
+
+// Cluster returns the node's replication seam (leadership, applied index,
+// membership), for inspection and tests.
+func (s *Server) Cluster() *cluster.Node { return s.node }
+
 // newSessionID picks an id as ZooKeeper does — time in the middle bits, the
 // server id in the top byte — and above every id handed out before.
 func (s *Server) newSessionID() int64 {
@@ -282,9 +358,75 @@ func (s *Server) every(interval time.Duration, fn func(now time.Time)) {
 	}
 }
 
+// followLeadership starts the leader-only duties' state each time this node
+// becomes the leader: sessions recovered from the log, or led by the previous
+// leader, get a full timeout to show they are alive before anything expires.
+//
+// It also stops serving when the node has had no leader for LeaderWait: a
+// node that cannot commit must not hold clients, who would wait on it instead
+// of moving on. (An election usually ends sooner, and clients are then spared
+// a reconnect.)
+func (s *Server) followLeadership(leading bool) {
+	defer s.wg.Done()
+	var term uint64
+	if leading {
+		term = s.node.State().Term
+	}
+	var giveUp <-chan time.Time
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		changed := s.node.Changed()
+		st := s.node.State()
+		// A new term counts even if the moments between two leaderships went
+		// unseen: the deadlines of the old one are stale.
+		if st.Leading() && (!leading || st.Term != term) {
+			s.tracker.Reset(s.fsm.SessionTimeouts(), time.Now())
+			s.log.Info("leading", zap.Uint64("term", st.Term), zap.Int("sessions", s.tracker.Len()))
+			term = st.Term
+		}
+		leading = st.Leading()
+		switch {
+		case st.Ready && timer != nil:
+			timer.Stop()
+			timer, giveUp = nil, nil
+		case !st.Ready && timer == nil:
+			timer = time.NewTimer(s.node.LeaderWait())
+			giveUp = timer.C
+		}
+		select {
+		case <-changed:
+		case <-giveUp:
+			timer, giveUp = nil, nil
+			if s.node.State().Ready {
+				continue
+			}
+			conns := s.connList()
+			if len(conns) > 0 {
+				s.log.Info("no leader: closing client connections", zap.Int("connections", len(conns)))
+			}
+			for _, c := range conns {
+				c.closeAsync()
+			}
+			// Keep closing new ones while this lasts (handshakes refuse them too).
+			timer = time.NewTimer(s.node.LeaderWait())
+			giveUp = timer.C
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// leading reports whether this node performs the leader-only duties now.
+func (s *Server) leading() bool { return s.node.State().Leading() }
+
 // expire closes sessions whose clients went silent for their timeout.
 func (s *Server) expire(now time.Time) {
-	if !s.canWrite(now) {
+	if !s.leading() || !s.canWrite(now) {
 		return
 	}
 	for _, id := range s.tracker.Expired(now) {
@@ -298,7 +440,7 @@ func (s *Server) expire(now time.Time) {
 
 // reap deletes empty containers and expired TTL nodes.
 func (s *Server) reap(now time.Time) {
-	if !s.canWrite(now) {
+	if !s.leading() || !s.canWrite(now) {
 		return
 	}
 	var paths []string
@@ -312,9 +454,31 @@ func (s *Server) reap(now time.Time) {
 	}
 }
 
-// propose appends e to the log and waits for its result.
+// propose appends e to the log and waits until it is applied on this node,
+// riding out a leader election (cluster.Node.ProposeWait).
 func (s *Server) propose(e *fsm.Entry) (*fsm.Result, error) {
-	return s.await(s.rep.raft.Apply(e.Marshal(), 0))
+	applied, err := s.node.ProposeWait(context.Background(), e.Marshal())
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	res, ok := applied.Response.(*fsm.Result)
+	if !ok {
+		return nil, fmt.Errorf("server: entry %d applied without a result", applied.Index)
+	}
+	return res, nil
+}
+
+// result waits for a proposal and unwraps the FSM's result.
+func result(p *cluster.Proposal) (*fsm.Result, error) {
+	applied, err := p.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	res, ok := applied.Response.(*fsm.Result)
+	if !ok {
+		return nil, fmt.Errorf("server: entry %d applied without a result", applied.Index)
+	}
+	return res, nil
 }
 
 // Shutdown stops accepting, closes every connection and stops Raft. Sessions
@@ -344,12 +508,35 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
-	if rerr := s.rep.shutdown(); err == nil {
+	if rerr := s.node.Shutdown(); err == nil {
 		err = rerr
 	}
 	if err == nil {
 		<-waited
 	}
+	return err
+}
+
+// Close stops the server at once, as a crash would: connections are
+// dropped and Raft stops without handing leadership over. Sessions survive
+// in the log. Use Shutdown for a graceful stop.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	for l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
+	for _, c := range s.connList() {
+		c.closeAsync()
+	}
+	err := s.node.Kill()
+	s.wg.Wait()
 	return err
 }
 

@@ -1,6 +1,7 @@
 // Command herd is herd's one binary: a ZooKeeper-compatible coordination server
-// (herd serve), a zkCli-compatible shell (herd shell) and a load generator
-// (herd bench).
+// (herd serve, and herd dev for a local cluster), cluster membership (herd
+// cluster), a zkCli-compatible shell (herd shell) and a load generator (herd
+// bench).
 package main
 
 import (
@@ -23,6 +24,8 @@ const usage = `usage: herd <command> [flags]
 
 commands:
   serve    run a herd server node (ZooKeeper wire protocol on port 2181)
+  dev      run a local cluster in this process (-nodes 3) and print its connect string
+  cluster  list, add or remove a cluster's members
   shell    a zkCli-compatible shell for herd or ZooKeeper
   bench    measure a server's throughput and latency
   check    verify a stopped node's log and snapshots (--data-dir DIR)
@@ -46,6 +49,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "dev":
+		return dev(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		return clusterCmd(ctx, args[1:], stdout, stderr)
 	case "shell":
 		return shell.Main(ctx, args[1:], stdin, stdout, stderr)
 	case "check":

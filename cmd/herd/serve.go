@@ -9,12 +9,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/herd-io/herd/server"
+	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fourlw"
 	"github.com/herd-io/herd/server/zoocfg"
 )
@@ -25,8 +28,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "localhost:2181", "client address to listen on (host:port)")
 	dataDir := fs.String("data-dir", "", "data directory (default: herd/data under the user's cache dir)")
-	configFile := fs.String("config", "", "a ZooKeeper zoo.cfg to read settings from")
+	configFile := fs.String("config", "", "a ZooKeeper zoo.cfg to read settings from (server.N lines and dataDir/myid form a cluster)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	myid := fs.Int("myid", 0, "this server's id in a cluster (instead of dataDir/myid)")
+	var servers serverFlags
+	fs.Var(&servers, "server", "a cluster member, `N=host:peerPort:electionPort[:participant|:observer][;clientAddr]` (repeat for each; instead of zoo.cfg's server.N lines)")
+	reconfig := fs.Bool("reconfig-enabled", false, "allow the reconfig operation (zoo.cfg reconfigEnabled)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -49,8 +56,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		applyZooCfg(&cfg, zc, log)
-		if !explicit["listen"] && zc.ClientPort != 0 {
+		if !explicit["listen"] && (zc.ClientPort != 0 || zc.Distributed()) {
 			addr = zc.ClientAddr()
+		}
+	}
+	if len(servers) > 0 {
+		cfg.Servers = servers
+	}
+	if explicit["myid"] {
+		cfg.ServerID = *myid
+	}
+	if explicit["reconfig-enabled"] {
+		cfg.ReconfigEnabled = *reconfig
+	}
+	if len(cfg.Servers) > 0 {
+		self, ok := memberByID(cfg.Servers, cfg.ServerID)
+		if !ok {
+			log.Error("this server is not among the cluster's members", zap.Int("myid", cfg.ServerID),
+				zap.String("hint", "set dataDir/myid (or -myid) to the N of one server.N line"))
+			return 2
+		}
+		if !explicit["listen"] && self.ClientAddr != "" {
+			addr = self.ClientAddr
 		}
 	}
 	if explicit["data-dir"] || cfg.DataDir == "" {
@@ -71,6 +98,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
+		if errors.Is(err, cluster.ErrConfig) {
+			return 2
+		}
 		return 1
 	}
 	l, err := net.Listen("tcp", addr)
@@ -79,7 +109,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		shutdown(srv, log)
 		return 1
 	}
-	fmt.Fprintf(stdout, "herd %s serving ZooKeeper clients on %s (data dir %s)\n", version(), l.Addr(), cfg.DataDir)
+	role := ""
+	if len(cfg.Servers) > 0 {
+		role = fmt.Sprintf(", server.%d of %d", cfg.ServerID, len(cfg.Servers))
+	}
+	fmt.Fprintf(stdout, "herd %s serving ZooKeeper clients on %s (data dir %s%s)\n", version(), l.Addr(), cfg.DataDir, role)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	select {
@@ -125,13 +159,67 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.MaxOutstandingRequests = zc.GlobalOutstandingLimit
 	cfg.MaxQueuedBytes = zc.MaxQueuedBytes
 	cfg.MaxOutboundBytes = zc.MaxOutboundBytes
+	cfg.ReconfigEnabled = zc.ReconfigEnabled
+	cfg.SnapCount = zc.SnapCount
 	if zc.Distributed() {
-		log.Warn("server.N lines found: this build runs a single node; ensemble support is a later issue",
-			zap.Int("servers", len(zc.Servers)), zap.Int("myid", zc.MyID))
+		cfg.Servers = zooCfgMembers(zc)
+		log.Info("cluster member", zap.Int("myid", zc.MyID), zap.Int("servers", len(zc.Servers)),
+			zap.String("note", "failure detection uses herd's Raft timeouts, not tickTime×syncLimit"))
 	}
 	for k, v := range zc.Extra {
 		log.Info("zoo.cfg setting ignored", zap.String("key", k), zap.String("value", v))
 	}
+}
+
+// zooCfgMembers lists zoo.cfg's server.N lines, sorted by id.
+func zooCfgMembers(zc *zoocfg.Config) []cluster.Member {
+	ids := make([]int, 0, len(zc.Servers))
+	for id := range zc.Servers {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	out := make([]cluster.Member, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, cluster.Member{ID: id, Server: zc.Servers[id]})
+	}
+	return out
+}
+
+func memberByID(ms []cluster.Member, id int) (cluster.Member, bool) {
+	for _, m := range ms {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return cluster.Member{}, false
+}
+
+// serverFlags collects repeated -server N=… flags.
+type serverFlags []cluster.Member
+
+func (s *serverFlags) String() string {
+	var out []string
+	for _, m := range *s {
+		out = append(out, m.Line())
+	}
+	return strings.Join(out, ",")
+}
+
+func (s *serverFlags) Set(v string) error {
+	if !strings.HasPrefix(v, "server.") {
+		v = "server." + v
+	}
+	m, err := cluster.ParseMember(0, v)
+	if err != nil {
+		return err
+	}
+	for _, o := range *s {
+		if o.ID == m.ID {
+			return fmt.Errorf("server.%d is given twice", m.ID)
+		}
+	}
+	*s = append(*s, m)
+	return nil
 }
 
 func newLogger(level string, w io.Writer) (*zap.Logger, error) {

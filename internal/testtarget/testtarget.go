@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ type Factory struct {
 // All lists every kind of target: herd first, then Apache ZooKeeper.
 var All = []Factory{{"herd", Herd}, {"zookeeper", ZooKeeper}}
 
+// AllWithCluster is All and a three-node herd cluster (HerdCluster).
+var AllWithCluster = append(append([]Factory(nil), All...), Factory{"herd-cluster", HerdCluster})
+
 // Each runs f as a subtest against each target in All, each started with tick.
 func Each(t *testing.T, tick time.Duration, f func(t *testing.T, tg Target)) {
 	for _, fac := range All {
@@ -67,6 +71,42 @@ func (h herdTarget) Addr() string                     { return h.s.Addr }
 func (h herdTarget) Stop(t testing.TB)                { h.s.Stop() }
 func (h herdTarget) Start(t testing.TB)               { h.s.Restart() }
 func (h herdTarget) MaxSessionTimeout() time.Duration { return 20 * h.tick }
+
+type herdClusterTarget struct {
+	c    *herdtest.Cluster
+	tick time.Duration
+	next *atomic.Int64
+}
+
+// HerdCluster starts an in-process three-node herd cluster. Its Addr hands
+// out the nodes in turn, so that the clients (and fault proxies) a test
+// creates spread over them; Stop and Start stop and restart every node.
+func HerdCluster(t testing.TB, tick time.Duration) Target {
+	c := herdtest.StartCluster(t, 3, herdtest.WithTickTime(tick), herdtest.WithExtendedTypes())
+	return herdClusterTarget{c: c, tick: tick, next: new(atomic.Int64)}
+}
+
+func (h herdClusterTarget) Name() string { return "herd-cluster" }
+
+func (h herdClusterTarget) Addr() string {
+	n := h.c.Nodes[int(h.next.Add(1)-1)%len(h.c.Nodes)]
+	return n.Addr
+}
+
+func (h herdClusterTarget) Stop(t testing.TB) {
+	for _, n := range h.c.Nodes {
+		n.Stop()
+	}
+}
+
+func (h herdClusterTarget) Start(t testing.TB) {
+	for _, n := range h.c.Nodes {
+		n.Restart()
+	}
+	h.c.Leader()
+}
+
+func (h herdClusterTarget) MaxSessionTimeout() time.Duration { return 20 * h.tick }
 
 type zkTarget struct {
 	s    *zkpeer.Server

@@ -209,7 +209,14 @@ func testRWWatches(t *testing.T, tg testtarget.Target) {
 		node(1): {sides[2].sid},               // R1 ← W2
 		node(2): {sides[3].sid, sides[4].sid}, // W2 ← R2, R3
 	}
-	recipetest.Eventually(t, "every waiter watching", func() bool { return len(recipetest.Watchers(t, tg.Addr(), path)) == len(want) })
+	// Every waiter has queued its node, but may not have set its watch yet.
+	recipetest.Eventually(t, "every waiter watching", func() bool {
+		n := 0
+		for _, ws := range recipetest.Watchers(t, tg.Addr(), path) {
+			n += len(ws)
+		}
+		return n == len(sides)-1
+	})
 	got := recipetest.Watchers(t, tg.Addr(), path)
 	for p, w := range want {
 		g := append([]string(nil), got[p]...)

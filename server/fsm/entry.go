@@ -22,6 +22,9 @@ const (
 	// EntryReap deletes an empty container or an expired TTL node found by the
 	// leader's periodic scan; the conditions are checked again at apply.
 	EntryReap EntryType = 4
+	// EntryMoveSession makes Node the owner of a session whose client
+	// re-attached there; the previous owner closes its connection.
+	EntryMoveSession EntryType = 5
 )
 
 // Entry is one replicated command. Everything apply needs is in it: the time and
@@ -33,6 +36,10 @@ type Entry struct {
 	// becomes ctime/mtime and decides TTL expiry.
 	Time    int64
 	Session int64
+	// Node is the server that proposed the entry for a client (its myid), 0
+	// for the leader's own housekeeping and for a standalone server. A
+	// session's requests are applied only from the node that owns it.
+	Node int32
 
 	// EntryCreateSession.
 	Passwd  []byte
@@ -49,7 +56,8 @@ type Entry struct {
 	Path string
 }
 
-const entryVersion = 1
+// Entry format versions: 1 had no Node; 2 adds it after Session.
+const entryVersion = 2
 
 // Marshal encodes e for the log.
 func (e *Entry) Marshal() []byte {
@@ -58,6 +66,7 @@ func (e *Entry) Marshal() []byte {
 	enc.Int32(int32(e.Type))
 	enc.Int64(e.Time)
 	enc.Int64(e.Session)
+	enc.Int32(e.Node)
 	switch e.Type {
 	case EntryCreateSession:
 		enc.Buffer(e.Passwd)
@@ -80,15 +89,19 @@ func (e *Entry) Marshal() []byte {
 // Unmarshal decodes an entry written by Marshal.
 func Unmarshal(b []byte) (*Entry, error) {
 	d := proto.NewDecoder(b, len(b))
-	if v := d.Int32(); v != entryVersion && d.Err() == nil {
+	v := d.Int32()
+	if v != 1 && v != entryVersion && d.Err() == nil {
 		return nil, fmt.Errorf("fsm: entry version %d not supported", v)
 	}
 	e := &Entry{Type: EntryType(d.Int32()), Time: d.Int64(), Session: d.Int64()}
+	if v >= 2 {
+		e.Node = d.Int32()
+	}
 	switch e.Type {
 	case EntryCreateSession:
 		e.Passwd = d.Buffer()
 		e.Timeout = d.Int32()
-	case EntryCloseSession:
+	case EntryCloseSession, EntryMoveSession:
 	case EntryRequest:
 		n := d.Int32()
 		if n < 0 || int(n) > d.Remaining() {

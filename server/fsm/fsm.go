@@ -31,6 +31,10 @@ type Session struct {
 	ID      int64
 	Passwd  []byte
 	Timeout int32 // negotiated timeout in ms
+	// Owner is the server the client is attached to (its myid); 0 on a
+	// standalone server. Requests proposed by any other server fail with
+	// sessionMoved.
+	Owner int32
 }
 
 // Result is what applying one entry produced, returned through raft's
@@ -49,8 +53,14 @@ type Result struct {
 type Hooks struct {
 	SessionCreated func(s Session)
 	SessionClosed  func(id int64)
+	// SessionMoved runs when a session's client re-attached at server owner.
+	SessionMoved func(id int64, owner int32)
 	// Restored runs after a snapshot replaced the whole state.
 	Restored func()
+	// ConfigData renders a membership change (a Raft configuration entry) as
+	// the data of /zookeeper/config; nil leaves the node unchanged. It must
+	// read nothing but its arguments.
+	ConfigData func(c raft.Configuration, index uint64) []byte
 }
 
 // Options configure an FSM.
@@ -73,6 +83,9 @@ type FSM struct {
 	tree     *tree.Tree
 	sessions map[int64]*Session
 	lastZxid atomic.Int64
+	// lastTime is the newest proposer time applied: the time of changes whose
+	// entries carry none (membership changes).
+	lastTime int64
 }
 
 // New returns an FSM with an empty tree. Watch notifications triggered by applied
@@ -93,6 +106,11 @@ func New(watches *watch.Manager, opts Options) *FSM {
 		tree:     t,
 		sessions: make(map[int64]*Session),
 	}
+}
+
+// SetConfigRenderer sets Hooks.ConfigData; call it before the first apply.
+func (f *FSM) SetConfigRenderer(render func(c raft.Configuration, index uint64) []byte) {
+	f.opts.Hooks.ConfigData = render
 }
 
 // LastZxid returns the zxid of the last applied entry.
@@ -132,15 +150,9 @@ func (f *FSM) Sessions() []Session {
 
 // Apply implements raft.FSM.
 func (f *FSM) Apply(l *raft.Log) interface{} {
-	if l.Type != raft.LogCommand {
-		return nil
-	}
-	zxid := int64(l.Index)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	res := f.applyLocked(zxid, l.Data)
-	f.lastZxid.Store(zxid)
-	return res
+	return f.applyLog(l)
 }
 
 // ApplyBatch implements raft.BatchingFSM: one lock round for a whole batch.
@@ -149,14 +161,35 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, l := range logs {
-		if l.Type != raft.LogCommand {
-			continue
-		}
-		zxid := int64(l.Index)
-		out[i] = f.applyLocked(zxid, l.Data)
-		f.lastZxid.Store(zxid)
+		out[i] = f.applyLog(l)
 	}
 	return out
+}
+
+// applyLog applies a command or a membership change; other entries are not
+// the state machine's.
+func (f *FSM) applyLog(l *raft.Log) interface{} {
+	zxid := int64(l.Index)
+	switch l.Type {
+	case raft.LogCommand:
+		res := f.applyLocked(zxid, l.Data)
+		f.lastZxid.Store(zxid)
+		return res
+	case raft.LogConfiguration:
+		// A membership change is a transaction as in ZooKeeper: it takes a
+		// zxid, and /zookeeper/config shows the new members.
+		if h := f.opts.Hooks.ConfigData; h != nil {
+			if data := h(raft.DecodeConfiguration(l.Data), l.Index); data != nil {
+				if _, err := f.tree.SetConfig(tree.Txn{Zxid: zxid, Time: f.lastTime}, data); err != nil {
+					f.log.Error("membership change not shown in /zookeeper/config", zap.Int64("zxid", zxid), zap.Error(err))
+				}
+				f.fire(zxid)
+			}
+		}
+		f.lastZxid.Store(zxid)
+		return &Result{Zxid: zxid}
+	}
+	return nil
 }
 
 func (f *FSM) applyLocked(zxid int64, data []byte) *Result {
@@ -168,16 +201,29 @@ func (f *FSM) applyLocked(zxid int64, data []byte) *Result {
 		return &Result{Zxid: zxid, Err: proto.ErrMarshallingError}
 	}
 	tx := tree.Txn{Zxid: zxid, Time: e.Time}
+	f.lastTime = max(f.lastTime, e.Time)
 	res := &Result{Zxid: zxid}
 	switch e.Type {
 	case EntryCreateSession:
-		s := &Session{ID: e.Session, Passwd: e.Passwd, Timeout: e.Timeout}
+		s := &Session{ID: e.Session, Passwd: e.Passwd, Timeout: e.Timeout, Owner: e.Node}
 		f.sessions[s.ID] = s
 		if h := f.opts.Hooks.SessionCreated; h != nil {
 			h(*s)
 		}
+	case EntryMoveSession:
+		s, ok := f.sessions[e.Session]
+		if !ok {
+			res.Err = proto.ErrSessionExpired
+			break
+		}
+		s.Owner = e.Node
+		if h := f.opts.Hooks.SessionMoved; h != nil {
+			h(e.Session, e.Node)
+		}
 	case EntryCloseSession:
-		if _, ok := f.sessions[e.Session]; ok {
+		if s, ok := f.sessions[e.Session]; ok && movedAway(s, e) {
+			res.Err = proto.ErrSessionMoved
+		} else if ok {
 			f.tree.CloseSession(tx, e.Session)
 			delete(f.sessions, e.Session)
 			if h := f.opts.Hooks.SessionClosed; h != nil {
@@ -189,14 +235,25 @@ func (f *FSM) applyLocked(zxid int64, data []byte) *Result {
 			res.Err = proto.Code(err)
 		}
 	case EntryRequest:
-		if _, ok := f.sessions[e.Session]; !ok {
+		s, ok := f.sessions[e.Session]
+		if !ok {
 			res.Err = proto.ErrSessionExpired
+			break
+		}
+		if movedAway(s, e) {
+			res.Err = proto.ErrSessionMoved
 			break
 		}
 		f.applyRequest(tx, e, res)
 	}
 	f.fire(zxid)
 	return res
+}
+
+// movedAway reports that e was proposed for a client by a server that no
+// longer owns its session: the client has re-attached elsewhere.
+func movedAway(s *Session, e *Entry) bool {
+	return s.Owner != 0 && e.Node != 0 && s.Owner != e.Node
 }
 
 func (f *FSM) applyRequest(tx tree.Txn, e *Entry, res *Result) {
@@ -282,18 +339,19 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		c := *s
 		sessions[id] = &c
 	}
-	return &frozenState{zxid: f.lastZxid.Load(), sessions: sessions, tree: f.tree.Clone()}, nil
+	return &frozenState{zxid: f.lastZxid.Load(), lastTime: f.lastTime, sessions: sessions, tree: f.tree.Clone()}, nil
 }
 
 // Restore implements raft.FSM: it replaces the whole state.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	zxid, sessions, t, err := readSnapshot(rc, f.opts.ExtendedTypes)
+	snap, err := readSnapshot(rc, f.opts.ExtendedTypes)
 	if err != nil {
 		return err
 	}
 	f.mu.Lock()
-	f.tree, f.sessions = t, sessions
+	f.tree, f.sessions, f.lastTime = snap.tree, snap.sessions, snap.lastTime
+	zxid := snap.zxid
 	f.lastZxid.Store(zxid)
 	f.mu.Unlock()
 	if h := f.opts.Hooks.Restored; h != nil {

@@ -13,7 +13,12 @@ import (
 	"github.com/herd-io/herd/server/tree"
 )
 
-var snapshotMagic = [8]byte{'H', 'E', 'R', 'D', 'S', 'N', 'P', '1'}
+// Snapshot formats: 1 has no session owners and no time; 2 adds both. Both
+// are read; 2 is written.
+var (
+	snapshotMagicV1 = [8]byte{'H', 'E', 'R', 'D', 'S', 'N', 'P', '1'}
+	snapshotMagic   = [8]byte{'H', 'E', 'R', 'D', 'S', 'N', 'P', '2'}
+)
 
 // ErrBadSnapshot reports a snapshot that is not one of ours or is damaged.
 var ErrBadSnapshot = errors.New("fsm: bad snapshot")
@@ -21,12 +26,13 @@ var ErrBadSnapshot = errors.New("fsm: bad snapshot")
 // frozenState is a point-in-time copy of the state; Persist encodes it.
 type frozenState struct {
 	zxid     int64
+	lastTime int64
 	sessions map[int64]*Session
 	tree     *tree.Tree
 }
 
 func (s *frozenState) Persist(sink raft.SnapshotSink) error {
-	if err := writeSnapshot(sink, s.zxid, s.sessions, s.tree); err != nil {
+	if err := writeSnapshot(sink, s); err != nil {
 		_ = sink.Cancel()
 		return fmt.Errorf("fsm: persist snapshot: %w", err)
 	}
@@ -35,73 +41,92 @@ func (s *frozenState) Persist(sink raft.SnapshotSink) error {
 
 func (s *frozenState) Release() {}
 
-func writeSnapshot(w io.Writer, zxid int64, sessions map[int64]*Session, t *tree.Tree) error {
+func writeSnapshot(w io.Writer, s *frozenState) error {
 	bw := bufio.NewWriter(w)
 	bw.Write(snapshotMagic[:])
 	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(zxid))
+	binary.BigEndian.PutUint64(n[:], uint64(s.zxid))
 	bw.Write(n[:])
-	ids := make([]int64, 0, len(sessions))
-	for id := range sessions {
+	binary.BigEndian.PutUint64(n[:], uint64(s.lastTime))
+	bw.Write(n[:])
+	ids := make([]int64, 0, len(s.sessions))
+	for id := range s.sessions {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	binary.BigEndian.PutUint32(n[:4], uint32(len(ids)))
 	bw.Write(n[:4])
 	for _, id := range ids {
-		s := sessions[id]
-		binary.BigEndian.PutUint64(n[:], uint64(s.ID))
+		ss := s.sessions[id]
+		binary.BigEndian.PutUint64(n[:], uint64(ss.ID))
 		bw.Write(n[:])
-		binary.BigEndian.PutUint32(n[:4], uint32(s.Timeout))
+		binary.BigEndian.PutUint32(n[:4], uint32(ss.Timeout))
 		bw.Write(n[:4])
-		binary.BigEndian.PutUint32(n[:4], uint32(len(s.Passwd)))
+		binary.BigEndian.PutUint32(n[:4], uint32(ss.Owner))
 		bw.Write(n[:4])
-		bw.Write(s.Passwd)
+		binary.BigEndian.PutUint32(n[:4], uint32(len(ss.Passwd)))
+		bw.Write(n[:4])
+		bw.Write(ss.Passwd)
 	}
-	if err := t.WriteSnapshot(bw); err != nil {
+	if err := s.tree.WriteSnapshot(bw); err != nil {
 		return fmt.Errorf("fsm: write tree: %w", err)
 	}
 	return bw.Flush()
 }
 
-func readSnapshot(r io.Reader, extended bool) (int64, map[int64]*Session, *tree.Tree, error) {
+func readSnapshot(r io.Reader, extended bool) (*frozenState, error) {
 	br := bufio.NewReader(r)
 	var magic [8]byte
-	if _, err := io.ReadFull(br, magic[:]); err != nil || magic != snapshotMagic {
-		return 0, nil, nil, fmt.Errorf("%w: no header", ErrBadSnapshot)
+	if _, err := io.ReadFull(br, magic[:]); err != nil || (magic != snapshotMagic && magic != snapshotMagicV1) {
+		return nil, fmt.Errorf("%w: no header", ErrBadSnapshot)
 	}
-	var hdr struct {
-		Zxid  int64
-		Count uint32
+	v2 := magic == snapshotMagic
+	var zxid, lastTime int64
+	if err := binary.Read(br, binary.BigEndian, &zxid); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
 	}
-	if err := binary.Read(br, binary.BigEndian, &hdr); err != nil {
-		return 0, nil, nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	if v2 {
+		if err := binary.Read(br, binary.BigEndian, &lastTime); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+		}
 	}
-	sessions := make(map[int64]*Session, min(int(hdr.Count), 1<<16))
-	for i := uint32(0); i < hdr.Count; i++ {
+	var count uint32
+	if err := binary.Read(br, binary.BigEndian, &count); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSnapshot, err)
+	}
+	sessions := make(map[int64]*Session, min(int(count), 1<<16))
+	for i := uint32(0); i < count; i++ {
 		var rec struct {
 			ID      int64
 			Timeout int32
-			PwLen   uint32
 		}
-		if err := binary.Read(br, binary.BigEndian, &rec); err != nil || rec.PwLen > 64 {
-			return 0, nil, nil, fmt.Errorf("%w: session %d", ErrBadSnapshot, i)
+		var owner int32
+		var pwLen uint32
+		err := binary.Read(br, binary.BigEndian, &rec)
+		if err == nil && v2 {
+			err = binary.Read(br, binary.BigEndian, &owner)
 		}
-		pw := make([]byte, rec.PwLen)
+		if err == nil {
+			err = binary.Read(br, binary.BigEndian, &pwLen)
+		}
+		if err != nil || pwLen > 64 {
+			return nil, fmt.Errorf("%w: session %d", ErrBadSnapshot, i)
+		}
+		pw := make([]byte, pwLen)
 		if _, err := io.ReadFull(br, pw); err != nil {
-			return 0, nil, nil, fmt.Errorf("%w: session %d: %v", ErrBadSnapshot, i, err)
+			return nil, fmt.Errorf("%w: session %d: %v", ErrBadSnapshot, i, err)
 		}
-		sessions[rec.ID] = &Session{ID: rec.ID, Timeout: rec.Timeout, Passwd: pw}
+		sessions[rec.ID] = &Session{ID: rec.ID, Timeout: rec.Timeout, Owner: owner, Passwd: pw}
 	}
 	t, err := tree.ReadSnapshot(br)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("%w: tree: %w", ErrBadSnapshot, err)
+		return nil, fmt.Errorf("%w: tree: %w", ErrBadSnapshot, err)
 	}
 	// The tree reads exactly its own bytes from br: anything after it means
 	// the snapshot is not what we wrote.
 	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
-		return 0, nil, nil, fmt.Errorf("%w: data after the tree", ErrBadSnapshot)
+		return nil, fmt.Errorf("%w: data after the tree", ErrBadSnapshot)
 	}
 	t.SetOptions(tree.Options{ExtendedTypes: extended})
-	return hdr.Zxid, sessions, t, nil
+	return &frozenState{zxid: zxid, lastTime: lastTime, sessions: sessions, tree: t}, nil
 }

@@ -180,3 +180,13 @@ func maskACL(acl []proto.ACL) []proto.ACL {
 	}
 	return out
 }
+
+// CheckPerm returns ErrNoAuth unless the caller holds perm on path (ZooKeeper
+// checks WRITE on /zookeeper/config before a reconfig), or ErrNoNode.
+func (t *Tree) CheckPerm(c Caller, path string, perm int32) error {
+	n := t.nodes[path]
+	if n == nil {
+		return proto.ErrNoNode
+	}
+	return checkACL(c, n.acl, perm)
+}

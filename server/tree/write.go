@@ -176,3 +176,15 @@ func (t *Tree) DeleteContainer(tx Txn, path string) error {
 	t.unlink(tx, path, n)
 	return nil
 }
+
+// SetConfig replaces the data of /zookeeper/config with a membership change
+// applied at tx (ZooKeeper's DataTree.processReconfig): the version grows,
+// watchers of the node are notified. No ACL applies: the change was
+// authorised when it was proposed.
+func (t *Tree) SetConfig(tx Txn, data []byte) (proto.Stat, error) {
+	n, err := t.setData(tx, Caller{Super: true}, configPath, data, -1)
+	if err != nil {
+		return proto.Stat{}, fmt.Errorf("set %s: %w", configPath, err)
+	}
+	return n.stat(), nil
+}

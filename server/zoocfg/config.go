@@ -71,7 +71,19 @@ type Config struct {
 	InitLimit int
 	SyncLimit int
 	// Servers are the ensemble members by id; empty for a standalone server.
+	// Lines from dynamicConfigFile are included.
 	Servers map[int]Server
+	// ReconfigEnabled allows the reconfig operation (reconfigEnabled).
+	ReconfigEnabled bool
+	// StandaloneEnabled (default true): a file with a single server line
+	// runs a standalone server, as ZooKeeper does; false runs it as a
+	// one-member ensemble that reconfig can grow.
+	StandaloneEnabled bool
+	// SnapCount is how many transactions go into the log between snapshots
+	// (snapCount); 0 means herd's default.
+	SnapCount int
+	// DynamicConfigFile is the file server.N lines were also read from.
+	DynamicConfigFile string
 	// MyID is this server's id, read from dataDir/myid by Load; 0 when unknown.
 	MyID int
 	// Extra holds every key herd does not act on, with its value.
@@ -106,6 +118,7 @@ func Default() *Config {
 		MaxSessionTimeout:   -1,
 		JuteMaxBuffer:       DefaultJuteMaxBuffer,
 		FourLetterWhitelist: []string{"srvr"},
+		StandaloneEnabled:   true,
 		Servers:             map[int]Server{},
 		Extra:               map[string]string{},
 	}
@@ -127,5 +140,8 @@ func (c *Config) ClientAddr() string {
 	return net.JoinHostPort(host, strconv.Itoa(c.ClientPort))
 }
 
-// Distributed reports whether the file describes an ensemble (server.N lines).
-func (c *Config) Distributed() bool { return len(c.Servers) > 0 }
+// Distributed reports whether the file describes an ensemble: server.N
+// lines, more than one or standaloneEnabled=false.
+func (c *Config) Distributed() bool {
+	return len(c.Servers) > 1 || (len(c.Servers) == 1 && !c.StandaloneEnabled)
+}

@@ -85,6 +85,14 @@ func (c *Config) set(key, value string) error {
 		c.InitLimit, err = nonNegative(value)
 	case key == "syncLimit":
 		c.SyncLimit, err = nonNegative(value)
+	case key == "reconfigEnabled":
+		c.ReconfigEnabled, err = boolean(value)
+	case key == "standaloneEnabled":
+		c.StandaloneEnabled, err = boolean(value)
+	case key == "snapCount":
+		c.SnapCount, err = positive(value)
+	case key == "dynamicConfigFile":
+		c.DynamicConfigFile = value
 	case strings.HasPrefix(key, "server."):
 		err = c.setServer(key, value)
 	default:
@@ -122,6 +130,9 @@ func (c *Config) finish() error {
 		}
 		if c.SyncLimit == 0 {
 			return fmt.Errorf("zoocfg: %w: syncLimit is not set", ErrInvalid)
+		}
+		if err := c.checkServers(); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -83,6 +83,7 @@ escaped\ key=tab\there\u0041
 		ExtendedTypesEnabled: true,
 		InitLimit:            10,
 		SyncLimit:            5,
+		StandaloneEnabled:    true,
 		Servers: map[int]Server{
 			1: {Host: "10.0.0.1", PeerPort: 2888, ElectionPort: 3888, Role: RoleParticipant},
 			2: {Host: "::1", PeerPort: 2889, ElectionPort: 3889, Role: RoleObserver, ClientAddr: "0.0.0.0:2182"},
@@ -171,12 +172,13 @@ func TestBadLines(t *testing.T) {
 
 func TestWholeFileChecks(t *testing.T) {
 	for _, in := range []string{
-		"tickTime=2000\n",                                        // no dataDir
-		"dataDir=/d\ntickTime=0\n",                               // tickTime not set
-		"dataDir=/d\nclientPortAddress=1.2.3.4\n",                // address without port
-		"dataDir=/d\nminSessionTimeout=9\nmaxSessionTimeout=8\n", // min > max
-		"dataDir=/d\nserver.1=h:1:2\nsyncLimit=2\n",              // no initLimit
-		"dataDir=/d\nserver.1=h:1:2\ninitLimit=2\n",              // no syncLimit
+		"tickTime=2000\n",                                           // no dataDir
+		"dataDir=/d\ntickTime=0\n",                                  // tickTime not set
+		"dataDir=/d\nclientPortAddress=1.2.3.4\n",                   // address without port
+		"dataDir=/d\nminSessionTimeout=9\nmaxSessionTimeout=8\n",    // min > max
+		"dataDir=/d\nserver.1=h:1:2\nserver.2=i:1:2\nsyncLimit=2\n", // no initLimit
+		"dataDir=/d\nserver.1=h:1:2\nserver.2=i:1:2\ninitLimit=2\n", // no syncLimit
+		"dataDir=/d\nserver.1=h:1:2\nstandaloneEnabled=false\n",     // an ensemble without limits
 	} {
 		if _, err := Parse(strings.NewReader(in)); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Parse(%q) = %v, want ErrInvalid", in, err)
@@ -266,5 +268,52 @@ func TestLimitKeys(t *testing.T) {
 	if _, err := Parse(strings.NewReader("dataDir=/d\nglobalOutstandingLimit=0\n")); err == nil ||
 		!strings.Contains(err.Error(), "globalOutstandingLimit") {
 		t.Fatalf("zero limit accepted: %v", err)
+	}
+}
+
+func TestTwoServersOnOnePortRefused(t *testing.T) {
+	for _, lines := range []string{
+		"server.1=h:2888:3888\nserver.2=h:2888:3889",               // peer ports
+		"server.1=h:2888:3888\nserver.2=h:2889:2888",               // one's peer port is the other's election port
+		"server.1=h:2888:3888;h:2181\nserver.2=h:2889:3889;h:2181", // client ports
+	} {
+		_, err := Parse(strings.NewReader("dataDir=/d\ninitLimit=5\nsyncLimit=2\n" + lines + "\n"))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "server.2") {
+			t.Errorf("%q: %v, want a refusal naming server.2", lines, err)
+		}
+	}
+}
+
+func TestSingleServerLineAndDynamicFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// One server line and standaloneEnabled (the default): standalone, no myid needed.
+	c, err := Load(write("one.cfg", "dataDir="+dir+"\nserver.3=h:1:2\n"))
+	if err != nil || c.Distributed() || c.MyID != 3 {
+		t.Fatalf("single line: %v, distributed %v, myid %d", err, c != nil && c.Distributed(), c.MyID)
+	}
+	// The ensemble in a dynamic configuration file, as ZooKeeper 3.5+ writes it.
+	if err := os.WriteFile(filepath.Join(dir, "myid"), []byte("2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write("zoo.cfg.dynamic", "server.1=127.0.0.1:2881:3881:participant;2181\nserver.2=127.0.0.1:2882:3882;2182\nversion=100000000\n")
+	c, err = Load(write("dyn.cfg", "dataDir="+dir+"\ninitLimit=5\nsyncLimit=2\nreconfigEnabled=true\nsnapCount=5000\n"+
+		"dynamicConfigFile=zoo.cfg.dynamic\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Distributed() || c.MyID != 2 || len(c.Servers) != 2 || !c.ReconfigEnabled || c.SnapCount != 5000 ||
+		c.ClientAddr() != "0.0.0.0:2182" {
+		t.Fatalf("dynamic file: %+v", c)
+	}
+	write("bad.dynamic", "tickTime=5\n")
+	if _, err := Load(write("bad.cfg", "dataDir="+dir+"\ndynamicConfigFile=bad.dynamic\n")); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a dynamic file with other keys: %v", err)
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/go-zookeeper/zk"
 
 	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/internal/testtarget"
 	"github.com/herd-io/herd/recipes/barrier"
+	"github.com/herd-io/herd/recipes/internal/recipetest"
 )
 
 // members lists the member nodes of a double barrier (children but ready).
@@ -31,15 +31,7 @@ func members(t *testing.T, c *framework.Client, p string) []string {
 // eventually polls cond until it holds or the test's deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
+	recipetest.Eventually(t, what, cond)
 }
 
 func noneYet(t *testing.T, ch <-chan error, what string) {

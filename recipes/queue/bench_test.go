@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/herd-io/herd/framework"
-	"github.com/herd-io/herd/herdtest"
+	"github.com/herd-io/herd/recipes/internal/recipetest"
 )
 
 // Queue throughput, herd and Apache ZooKeeper side by side (each a single
@@ -22,10 +22,7 @@ import (
 // with 4 takers (Queue) or 2 consumers of 8 handlers each (WorkQueue).
 
 func benchTargets(b *testing.B, f func(b *testing.B, addr string)) {
-	b.Run("herd", func(b *testing.B) {
-		f(b, herdtest.Start(b, herdtest.WithTickTime(tick)).Addr)
-	})
-	b.Run("zookeeper", func(b *testing.B) { f(b, zookeeper.Addr(b)) })
+	recipetest.EachB(b, func(b *testing.B, tg recipetest.Target) { f(b, tg.Addr) })
 }
 
 // benchCtx bounds a benchmark run (longer than tests' wait: b.N may be large).

@@ -2,131 +2,64 @@ package queue
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-zookeeper/zk"
-	"go.uber.org/goleak"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/faultproxy"
-	"github.com/herd-io/herd/internal/zkpeer"
+	"github.com/herd-io/herd/recipes/internal/recipetest"
 	"github.com/herd-io/herd/server"
 )
 
 // tick gives sessions between 400 ms and 4 s on both targets.
 const tick = 200 * time.Millisecond
 
-// One Apache ZooKeeper serves every test of the package: a JVM per test
-// would make the suite slow. Tests use paths of their own.
-var zookeeper = zkpeer.Shared{Options: zkpeer.Options{TickTime: int(tick / time.Millisecond)}}
-
 func TestMain(m *testing.M) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runChildConsumer(spec)) // a consumer for TestWorkQueueKilledConsumer
 	}
-	code := m.Run()
-	zookeeper.Stop()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	// herd reaps empty containers every 50 ms, so the recipes are tested
+	// against their directories vanishing under them.
+	recipetest.Main(m, recipetest.WithTick(tick), recipetest.WithHerd(herdtest.WithConfig(func(c *server.Config) {
+		c.ContainerCheckInterval = 50 * time.Millisecond
+	})))
 }
 
-// eachTarget runs f against an in-process herd (its own) and the shared
-// ZooKeeper. herd reaps empty containers every 50 ms, so the recipes are
-// tested against their directories vanishing under them.
+// eachTarget runs f against an in-process herd (its own) and the shared ZooKeeper.
 func eachTarget(t *testing.T, f func(t *testing.T, addr string)) {
-	t.Run("herd", func(t *testing.T) { f(t, startHerd(t).Addr) })
-	t.Run("zookeeper", func(t *testing.T) { f(t, zookeeper.Addr(t)) })
+	recipetest.Each(t, func(t *testing.T, tg recipetest.Target) { f(t, tg.Addr) })
 }
 
 // wait bounds anything a test waits for.
-const wait = 30 * time.Second
+const wait = recipetest.Wait
 
-func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	t.Cleanup(cancel)
-	return ctx
-}
+func testCtx(t testing.TB) context.Context { return recipetest.Ctx(t) }
 
 // newClient connects to addr with a short session and closes at test end.
 func newClient(t testing.TB, addr string, opts ...framework.Option) *framework.Client {
 	t.Helper()
-	base := []framework.Option{
-		framework.WithSessionTimeout(4 * time.Second),
-		framework.WithConnectionTimeout(5 * time.Second),
-		framework.WithRetryPolicy(framework.RetryNTimes(20, 50*time.Millisecond)),
-		framework.WithLogger(zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))),
-	}
-	c, err := framework.New(addr, append(base, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	if err := c.BlockUntilConnected(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return recipetest.Client(t, addr, append([]framework.Option{framework.WithSessionTimeout(4 * time.Second)}, opts...)...)
 }
 
 // testPath is a path of the test's own on a shared server (also under -count).
-func testPath(t testing.TB) string {
-	return fmt.Sprintf("/%s-%d", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), runs.Add(1))
-}
-
-var runs atomic.Int64
-
-func startHerd(t testing.TB) *herdtest.Server {
-	return herdtest.Start(t, herdtest.WithTickTime(tick),
-		herdtest.WithConfig(func(c *server.Config) { c.ContainerCheckInterval = 50 * time.Millisecond }))
-}
+func testPath(t testing.TB) string { return recipetest.Root(t) }
 
 // eventually polls an observable condition until it holds or wait passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
+	recipetest.Eventually(t, what, cond)
 }
 
 // newProxy puts a fault proxy in front of addr for the test.
 func newProxy(t testing.TB, addr string) *faultproxy.Proxy {
 	t.Helper()
-	p, err := faultproxy.New(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.Close() })
-	return p
+	return recipetest.Proxy(t, addr)
 }
 
 // children lists p's children, none if p does not exist.
 func children(t testing.TB, c *framework.Client, p string) []string {
 	t.Helper()
-	kids, _, err := c.Children(testCtx(t), p)
-	if errors.Is(err, zk.ErrNoNode) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("children %s: %v", p, err)
-	}
-	return kids
+	return recipetest.Children(t, c, p)
 }

@@ -36,14 +36,36 @@ import (
 // Wait bounds anything a test waits for.
 const Wait = 30 * time.Second
 
-// Tick is the tick of every server: sessions between 1 s and 10 s.
+// Tick is the default tick of the servers: sessions between 1 s and 10 s.
 const Tick = 500 * time.Millisecond
 
-var sharedZK = zkpeer.Shared{Options: zkpeer.Options{TickTime: int(Tick / time.Millisecond), ExtendedTypes: true}}
+// settings are what Main's options chose for the test binary.
+var settings = struct {
+	tick time.Duration
+	herd []herdtest.Option
+}{tick: Tick}
 
-// Main runs the tests, stops the shared ZooKeeper, then checks for leaked
-// goroutines. Call it from TestMain.
-func Main(m *testing.M) {
+var sharedZK zkpeer.Shared
+
+// Option adjusts the servers of a test binary; pass options to Main.
+type Option func()
+
+// WithTick sets the tick of every server the package's tests start
+// (sessions between 2 and 20 ticks). Default Tick.
+func WithTick(d time.Duration) Option { return func() { settings.tick = d } }
+
+// WithHerd adds options to every in-process herd node Each starts.
+func WithHerd(opts ...herdtest.Option) Option {
+	return func() { settings.herd = append(settings.herd, opts...) }
+}
+
+// Main applies opts, runs the tests, stops the shared ZooKeeper, then checks
+// for leaked goroutines. Call it from TestMain.
+func Main(m *testing.M, opts ...Option) {
+	for _, o := range opts {
+		o()
+	}
+	sharedZK.Options = zkpeer.Options{TickTime: int(settings.tick / time.Millisecond), ExtendedTypes: true}
 	code := m.Run()
 	sharedZK.Stop()
 	if code == 0 {
@@ -66,13 +88,23 @@ type Target struct {
 // Each runs f against a fresh herd node and against the binary's shared
 // Apache ZooKeeper (failing in CI, skipped elsewhere, when not installed).
 func Each(t *testing.T, f func(t *testing.T, tg Target)) {
-	t.Run("herd", func(t *testing.T) {
-		s := herdtest.Start(t, herdtest.WithTickTime(Tick), herdtest.WithExtendedTypes())
-		f(t, Target{Name: "herd", Addr: s.Addr})
-	})
+	t.Run("herd", func(t *testing.T) { f(t, Target{Name: "herd", Addr: startHerd(t)}) })
 	t.Run("zookeeper", func(t *testing.T) {
 		f(t, Target{Name: "zookeeper", Addr: sharedZK.Addr(t)})
 	})
+}
+
+// EachB is Each for benchmarks.
+func EachB(b *testing.B, f func(b *testing.B, tg Target)) {
+	b.Run("herd", func(b *testing.B) { f(b, Target{Name: "herd", Addr: startHerd(b)}) })
+	b.Run("zookeeper", func(b *testing.B) {
+		f(b, Target{Name: "zookeeper", Addr: sharedZK.Addr(b)})
+	})
+}
+
+func startHerd(t testing.TB) string {
+	opts := append([]herdtest.Option{herdtest.WithTickTime(settings.tick), herdtest.WithExtendedTypes()}, settings.herd...)
+	return herdtest.Start(t, opts...).Addr
 }
 
 // Ctx is a context that ends with the test or after Wait.

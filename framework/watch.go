@@ -15,14 +15,7 @@ import (
 
 // GetW returns the node's data and stat and watches it for change or deletion.
 func (c *Client) GetW(ctx context.Context, p string) ([]byte, *zk.Stat, <-chan zk.Event, error) {
-	var data []byte
-	var st *zk.Stat
-	var ch <-chan zk.Event
-	err := c.watchOp(ctx, "getW", p, func(ctx context.Context, conn *zk.Conn, sp string) error {
-		var err error
-		data, st, ch, err = callTriple(ctx, c.core, func() ([]byte, *zk.Stat, <-chan zk.Event, error) { return conn.GetW(sp) })
-		return err
-	})
+	data, st, ch, err := c.GetWRaw(ctx, p)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -32,16 +25,7 @@ func (c *Client) GetW(ctx context.Context, p string) ([]byte, *zk.Stat, <-chan z
 // ExistsW returns the node's stat (nil if it does not exist) and watches for
 // its creation, change or deletion.
 func (c *Client) ExistsW(ctx context.Context, p string) (*zk.Stat, <-chan zk.Event, error) {
-	var st *zk.Stat
-	var ch <-chan zk.Event
-	err := c.watchOp(ctx, "existsW", p, func(ctx context.Context, conn *zk.Conn, sp string) error {
-		ok, s, w, err := callTriple(ctx, c.core, func() (bool, *zk.Stat, <-chan zk.Event, error) { return conn.ExistsW(sp) })
-		st, ch = nil, w
-		if ok {
-			st = s
-		}
-		return err
-	})
+	st, ch, err := c.ExistsWRaw(ctx, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,14 +35,7 @@ func (c *Client) ExistsW(ctx context.Context, p string) (*zk.Stat, <-chan zk.Eve
 // ChildrenW returns the node's children and watches for child changes or the
 // node's deletion.
 func (c *Client) ChildrenW(ctx context.Context, p string) ([]string, *zk.Stat, <-chan zk.Event, error) {
-	var kids []string
-	var st *zk.Stat
-	var ch <-chan zk.Event
-	err := c.watchOp(ctx, "childrenW", p, func(ctx context.Context, conn *zk.Conn, sp string) error {
-		var err error
-		kids, st, ch, err = callTriple(ctx, c.core, func() ([]string, *zk.Stat, <-chan zk.Event, error) { return conn.ChildrenW(sp) })
-		return err
-	})
+	kids, st, ch, err := c.ChildrenWRaw(ctx, p)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -19,9 +19,6 @@ func eachTarget(t *testing.T, f func(t *testing.T, addr string)) {
 	recipetest.Each(t, func(t *testing.T, tg recipetest.Target) { f(t, tg.Addr) })
 }
 
-// wait bounds anything a test waits for.
-const wait = recipetest.Wait
-
 func testCtx(t testing.TB) context.Context { return recipetest.Ctx(t) }
 
 // newClient connects to addr with a short session and closes at test end.

@@ -32,9 +32,6 @@ func eachTarget(t *testing.T, f func(t *testing.T, addr string)) {
 	recipetest.Each(t, func(t *testing.T, tg recipetest.Target) { f(t, tg.Addr) })
 }
 
-// wait bounds anything a test waits for.
-const wait = recipetest.Wait
-
 func testCtx(t testing.TB) context.Context { return recipetest.Ctx(t) }
 
 // newClient connects to addr with a short session and closes at test end.
@@ -46,7 +43,7 @@ func newClient(t testing.TB, addr string, opts ...framework.Option) *framework.C
 // testPath is a path of the test's own on a shared server (also under -count).
 func testPath(t testing.TB) string { return recipetest.Root(t) }
 
-// eventually polls an observable condition until it holds or wait passes.
+// eventually polls an observable condition until it holds or recipetest.Wait passes.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	recipetest.Eventually(t, what, cond)

@@ -503,11 +503,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	waited := make(chan struct{})
 	go func() { s.wg.Wait(); close(waited) }()
 	var err error
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		err = ctx.Err()
+	if s.node.Health() == nil {
+		select {
+		case <-waited:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
+	// While the log cannot be written (a full disk), connections wait on
+	// writes that only the node's shutdown ends, so it is not waited for.
 	if rerr := s.node.Shutdown(); err == nil {
 		err = rerr
 	}

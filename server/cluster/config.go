@@ -82,9 +82,9 @@ type Handler func(from int, body []byte) ([]byte, error)
 // for the leader (and the server its clients) before it gives up: an
 // election usually ends well within it, and clients are spared a reconnect.
 type Timing struct {
-	HeartbeatTimeout   time.Duration // default 200ms (standalone 100ms)
-	ElectionTimeout    time.Duration // default 200ms (standalone 100ms)
-	LeaderLeaseTimeout time.Duration // default 150ms (standalone 100ms)
+	HeartbeatTimeout   time.Duration // default 150ms (standalone 100ms)
+	ElectionTimeout    time.Duration // default 150ms (standalone 100ms)
+	LeaderLeaseTimeout time.Duration // default 100ms (standalone 100ms)
 	CommitTimeout      time.Duration // default 5ms
 	LeaderWait         time.Duration // default 5×ElectionTimeout
 }

@@ -28,24 +28,32 @@ var servingLine = regexp.MustCompile(`serving ZooKeeper clients on (\S+) `)
 // and returns the address it listens on and a channel with its exit status.
 func startServe(t *testing.T, args ...string) (addr string, cancel func(), status <-chan int) {
 	t.Helper()
+	line, cancel, status := startServeLine(t, io.Discard, args...)
+	return servingLine.FindStringSubmatch(line)[1], cancel, status
+}
+
+// startServeLine is startServe returning the whole start-up line, with the
+// log written to logs.
+func startServeLine(t *testing.T, logs io.Writer, args ...string) (line string, cancel func(), status <-chan int) {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- serve(ctx, args, pw, io.Discard)
+		done <- serve(ctx, args, pw, logs)
 		pw.Close()
 	}()
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				lines <- m[1]
+			if servingLine.MatchString(sc.Text()) {
+				lines <- sc.Text()
 			}
 		}
 	}()
 	select {
-	case addr = <-lines:
+	case line = <-lines:
 	case code := <-done:
 		stop()
 		t.Fatalf("serve exited with %d before serving", code)
@@ -53,7 +61,7 @@ func startServe(t *testing.T, args ...string) (addr string, cancel func(), statu
 		stop()
 		t.Fatal("serve did not start")
 	}
-	return addr, stop, done
+	return line, stop, done
 }
 
 func TestServeRunsAndStopsCleanly(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/cluster"
-	"github.com/herd-io/herd/server/fourlw"
 	"github.com/herd-io/herd/server/zoocfg"
 )
 
@@ -34,7 +34,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var servers serverFlags
 	fs.Var(&servers, "server", "a cluster member, `N=host:peerPort:electionPort[:participant|:observer][;clientAddr]` (repeat for each; instead of zoo.cfg's server.N lines)")
 	reconfig := fs.Bool("reconfig-enabled", false, "allow the reconfig operation (zoo.cfg reconfigEnabled)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: herd serve [flags]\n\nRuns a herd server node: one standalone node, or a cluster member with --config or --server.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	explicit := map[string]bool{}
@@ -233,4 +240,8 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 	return zap.New(core), nil
 }
 
-func version() string { return fourlw.Version + "-" + fourlw.BuildID }
+// version is herd's own version, as herd version prints it first.
+func version() string {
+	info, _ := debug.ReadBuildInfo()
+	return ownVersion(info)
+}

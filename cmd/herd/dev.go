@@ -32,6 +32,13 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "directory for the members' data (default: a temporary directory, removed at exit)")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "herd dev: unexpected argument %q (herd dev takes only flags)\n", fs.Arg(0))
 		return 2
 	}
 	if *nodes < 1 || *observers < 0 {

@@ -20,7 +20,17 @@ import (
 	"github.com/herd-io/herd/server/fourlw"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// reexecEnv, set in the environment of this test binary, makes it run herd
+// with these newline-separated arguments instead of the tests: a second
+// process for the tests that need one.
+const reexecEnv = "HERD_TEST_RUN_HERD"
+
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv(reexecEnv); ok {
+		os.Exit(run(strings.Split(args, "\n"), os.Stdin, os.Stdout, os.Stderr))
+	}
+	goleak.VerifyTestMain(m)
+}
 
 var servingLine = regexp.MustCompile(`serving ZooKeeper clients on (\S+) `)
 

@@ -94,6 +94,7 @@ type devCluster struct {
 	members []cluster.Member
 	addrs   []string
 	servers []*server.Server
+	locks   dataDirLocks
 	failed  chan error
 }
 
@@ -138,11 +139,13 @@ func startDev(ctx context.Context, root string, voters, observers int, log *zap.
 	}
 	for i, t := range ls {
 		dir := filepath.Join(root, fmt.Sprintf("n%d", i+1))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		lock, err := claimDataDirs(dir)
+		if err != nil {
 			closeAll()
 			d.stop(log)
 			return nil, err
 		}
+		d.locks = append(d.locks, lock...)
 		cfg := server.Config{
 			DataDir:          dir,
 			ServerID:         i + 1,
@@ -209,4 +212,5 @@ func (d *devCluster) stop(log *zap.Logger) {
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}
+	d.locks.release()
 }

@@ -289,3 +289,22 @@ func TestServeDefaultDataDir(t *testing.T) {
 		}
 	})
 }
+
+// TestDevRefusesDataDirInUse: herd dev --data-dir takes its members' dirs as
+// serve does, and is refused at once on one a running herd holds.
+func TestDevRefusesDataDirInUse(t *testing.T) {
+	root := t.TempDir()
+	held := filepath.Join(root, "n1")
+	_, stop, status := startServe(t, "--listen", "127.0.0.1:0", "--data-dir", held, "--log-level", "error")
+	defer func() {
+		stop()
+		if code := <-status; code != 0 {
+			t.Errorf("serve: exit %d", code)
+		}
+	}()
+	code, log := runOnce(t, dev, "--nodes", "1", "--data-dir", root, "--log-level", "error")
+	want := fmt.Sprintf("data dir %s is in use by another herd, pid %d", held, os.Getpid())
+	if code != 1 || !strings.Contains(log, want) {
+		t.Errorf("dev: exit %d, log:\n%s\nwant exit 1 and %q", code, log, want)
+	}
+}

@@ -8,8 +8,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
+	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +19,6 @@ import (
 
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/cluster"
-	"github.com/herd-io/herd/server/fourlw"
 	"github.com/herd-io/herd/server/zoocfg"
 )
 
@@ -27,14 +27,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("herd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "localhost:2181", "client address to listen on (host:port)")
-	dataDir := fs.String("data-dir", "", "data directory (default: herd/data under the user's cache dir)")
+	dataDir := fs.String("data-dir", "", "data directory (default: $XDG_DATA_HOME/herd, else ~/.local/share/herd)")
 	configFile := fs.String("config", "", "a ZooKeeper zoo.cfg to read settings from (server.N lines and dataDir/myid form a cluster)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	myid := fs.Int("myid", 0, "this server's id in a cluster (instead of dataDir/myid)")
 	var servers serverFlags
 	fs.Var(&servers, "server", "a cluster member, `N=host:peerPort:electionPort[:participant|:observer][;clientAddr]` (repeat for each; instead of zoo.cfg's server.N lines)")
 	reconfig := fs.Bool("reconfig-enabled", false, "allow the reconfig operation (zoo.cfg reconfigEnabled)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: herd serve [flags]\n\nRuns a herd server node: one standalone node, or a cluster member with --config or --server.\n\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		// flag stops at the first non-flag, so every flag after it would be
+		// dropped silently.
+		fmt.Fprintf(stderr, "herd serve: unexpected argument %q (herd serve takes only flags)\n", fs.Arg(0))
 		return 2
 	}
 	explicit := map[string]bool{}
@@ -84,29 +97,42 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cfg.DataDir = *dataDir
 	}
 	if cfg.DataDir == "" {
-		base, err := os.UserCacheDir()
+		dir, moveTo, err := defaultDataDir()
 		if err != nil {
-			base = os.TempDir()
+			log.Error("no data dir", zap.Error(err))
+			return 2
 		}
-		cfg.DataDir = filepath.Join(base, "herd", "data")
+		cfg.DataDir = dir
+		if moveTo != "" {
+			log.Warn("using the data dir of an older herd, in the cache dir, where cleaners may delete it: stop herd and move it",
+				zap.String("dataDir", dir), zap.String("moveTo", moveTo))
+		}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		log.Error("cannot create data dir", zap.Error(err))
+
+	// Ports first: one in use is refused before anything is written.
+	ls, err := listenAll(addr, cfg.Servers, cfg.ServerID)
+	if err != nil {
+		log.Error("cannot listen", zap.Error(err))
 		return 1
 	}
+	l := ls.client
+	cfg.PeerListener, cfg.ElectionListener = ls.peer, ls.election
+
+	lock, err := claimDataDirs(cfg.DataDir, cfg.DataLogDir)
+	if err != nil {
+		ls.close()
+		log.Error("cannot start", zap.Error(err))
+		return 1
+	}
+	defer lock.release()
 
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
+		ls.close()
 		log.Error("cannot start", zap.Error(err))
 		if errors.Is(err, cluster.ErrConfig) {
 			return 2
 		}
-		return 1
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		log.Error("cannot listen", zap.String("addr", addr), zap.Error(err))
-		shutdown(srv, log)
 		return 1
 	}
 	role := ""
@@ -130,6 +156,72 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// listeners are serve's ports, opened before anything else happens.
+type listeners struct{ client, peer, election net.Listener }
+
+// listenAll opens the client address and, for a cluster member, its peer
+// and election ports, so that a port in use is refused at once, before the
+// data dir is created or an election held.
+func listenAll(client string, members []cluster.Member, myid int) (*listeners, error) {
+	ls := &listeners{}
+	var err error
+	if ls.client, err = net.Listen("tcp", client); err != nil {
+		return nil, fmt.Errorf("client address %s: %w", client, err)
+	}
+	if self, ok := memberByID(members, myid); ok {
+		peer := net.JoinHostPort(self.Host, strconv.Itoa(self.PeerPort))
+		if ls.peer, err = net.Listen("tcp", peer); err != nil {
+			ls.close()
+			return nil, fmt.Errorf("%s peer address %s: %w", self.Key(), peer, err)
+		}
+		election := net.JoinHostPort(self.Host, strconv.Itoa(self.ElectionPort))
+		if ls.election, err = net.Listen("tcp", election); err != nil {
+			ls.close()
+			return nil, fmt.Errorf("%s election address %s: %w", self.Key(), election, err)
+		}
+	}
+	return ls, nil
+}
+
+func (ls *listeners) close() {
+	for _, l := range []net.Listener{ls.client, ls.peer, ls.election} {
+		if l != nil {
+			l.Close()
+		}
+	}
+}
+
+// dataDirLocks are the locks on the data dir and a separate log dir.
+type dataDirLocks []*dataDirLock
+
+// claimDataDirs creates the data dir (and the log dir, zoo.cfg dataLogDir,
+// when it is another) and locks each for this process.
+func claimDataDirs(dirs ...string) (dataDirLocks, error) {
+	var out dataDirLocks
+	for i, dir := range dirs {
+		if dir == "" || (i > 0 && dir == dirs[0]) {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			out.release()
+			return nil, fmt.Errorf("cannot create data dir: %w", err)
+		}
+		l, err := lockDataDir(dir)
+		if err != nil {
+			out.release()
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (ls dataDirLocks) release() {
+	for _, l := range ls {
+		l.release()
+	}
 }
 
 func shutdown(srv *server.Server, log *zap.Logger) bool {
@@ -233,4 +325,8 @@ func newLogger(level string, w io.Writer) (*zap.Logger, error) {
 	return zap.New(core), nil
 }
 
-func version() string { return fourlw.Version + "-" + fourlw.BuildID }
+// version is herd's own version, as herd version prints it first.
+func version() string {
+	info, _ := debug.ReadBuildInfo()
+	return ownVersion(info)
+}

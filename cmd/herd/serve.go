@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fourlw"
+	"github.com/herd-io/herd/server/tlsconf"
 	"github.com/herd-io/herd/server/zoocfg"
 )
 
@@ -49,6 +51,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	cfg := server.Config{Logger: log, FourLetterWords: []string{"srvr"}}
 	addr := *listen
+	var secure *zoocfg.Config // set when zoo.cfg has a secureClientPort
+	var secureTLS *tls.Config
 	if *configFile != "" {
 		zc, err := zoocfg.Load(*configFile)
 		if err != nil {
@@ -56,6 +60,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		applyZooCfg(&cfg, zc, log)
+		if zc.SecurePort != 0 {
+			if secureTLS, err = tlsconf.ServerConfig(zc.TLS); err != nil {
+				log.Error("cannot read TLS settings", zap.Error(err))
+				return 2
+			}
+			secure = zc
+		}
 		if !explicit["listen"] && (zc.ClientPort != 0 || zc.Distributed()) {
 			addr = zc.ClientAddr()
 		}
@@ -109,13 +120,26 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		shutdown(srv, log)
 		return 1
 	}
+	var sl net.Listener
+	if secure != nil {
+		if sl, err = listenTLS(secure, secureTLS); err != nil {
+			l.Close()
+			log.Error("cannot serve TLS", zap.Error(err))
+			shutdown(srv, log)
+			return 1
+		}
+		fmt.Fprintf(stdout, "herd serving ZooKeeper clients over TLS on %s\n", sl.Addr())
+	}
 	role := ""
 	if len(cfg.Servers) > 0 {
 		role = fmt.Sprintf(", server.%d of %d", cfg.ServerID, len(cfg.Servers))
 	}
 	fmt.Fprintf(stdout, "herd %s serving ZooKeeper clients on %s (data dir %s%s)\n", version(), l.Addr(), cfg.DataDir, role)
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(l) }()
+	if sl != nil {
+		go func() { served <- srv.Serve(sl) }()
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")

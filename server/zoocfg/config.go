@@ -11,6 +11,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // ErrInvalid is wrapped by every error about the content of a configuration.
@@ -41,6 +43,12 @@ type Config struct {
 	ClientPort int
 	// ClientPortAddress is the address to listen on; empty means all interfaces.
 	ClientPortAddress string
+	// SecurePort is secureClientPort, the TLS client port; 0 when unset.
+	SecurePort int
+	// SecurePortAddress is secureClientPortAddress; empty means all interfaces.
+	SecurePortAddress string
+	// TLS holds the ssl.* keys the secure port uses.
+	TLS tlsconf.Options
 	// MaxClientCnxns limits connections per client IP; 0 means no limit.
 	MaxClientCnxns int
 	// MinSessionTimeout and MaxSessionTimeout bound negotiated session timeouts
@@ -138,6 +146,19 @@ func (c *Config) ClientAddr() string {
 		host = "0.0.0.0"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(c.ClientPort))
+}
+
+// SecureAddr returns the address of the TLS client port, "host:port", or ""
+// when secureClientPort is unset.
+func (c *Config) SecureAddr() string {
+	if c.SecurePort == 0 {
+		return ""
+	}
+	host := c.SecurePortAddress
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.SecurePort))
 }
 
 // Distributed reports whether the file describes an ensemble: server.N

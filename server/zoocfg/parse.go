@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // Parse reads a zoo.cfg from r and applies ZooKeeper's defaults and checks.
@@ -39,7 +41,7 @@ var sysprops = map[string]bool{
 }
 
 func (c *Config) set(key, value string) error {
-	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && sysprops[k] {
+	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.")) {
 		key = k
 	}
 	var err error
@@ -54,6 +56,28 @@ func (c *Config) set(key, value string) error {
 		c.ClientPort, err = port(value, true)
 	case key == "clientPortAddress":
 		c.ClientPortAddress = value
+	case key == "secureClientPort":
+		c.SecurePort, err = port(value, true)
+	case key == "secureClientPortAddress":
+		c.SecurePortAddress = value
+	case key == "ssl.keyStore.location":
+		c.TLS.KeyStore = value
+	case key == "ssl.keyStore.type":
+		c.TLS.KeyStoreType = value
+	case key == "ssl.trustStore.location":
+		c.TLS.TrustStore = value
+	case key == "ssl.trustStore.type":
+		c.TLS.TrustStoreType = value
+	case key == "ssl.keyStore.password", key == "ssl.trustStore.password":
+		// Read for PEM files only when a key is encrypted, which herd refuses
+		// (tlsconf); consumed here so a secret is never logged as ignored.
+	case key == "ssl.clientAuth":
+		switch strings.ToLower(value) {
+		case "", tlsconf.ClientAuthNone, tlsconf.ClientAuthWant, tlsconf.ClientAuthNeed:
+			c.TLS.ClientAuth = value
+		default:
+			err = fmt.Errorf("%w: %q is not none, want or need", ErrInvalid, value)
+		}
 	case key == "maxClientCnxns":
 		c.MaxClientCnxns, err = nonNegative(value)
 	case key == "minSessionTimeout":
@@ -114,6 +138,12 @@ func (c *Config) finish() error {
 	}
 	if c.ClientPort == 0 && c.ClientPortAddress != "" {
 		return fmt.Errorf("zoocfg: %w: clientPortAddress is set but clientPort is not set", ErrInvalid)
+	}
+	if c.SecurePort == 0 && c.SecurePortAddress != "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPortAddress is set but secureClientPort is not set", ErrInvalid)
+	}
+	if c.SecurePort != 0 && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPort is set but ssl.keyStore.location is not set", ErrInvalid)
 	}
 	if c.MinSessionTimeout < 0 {
 		c.MinSessionTimeout = 2 * c.TickTime

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herd-io/herd/internal/testcerts"
+)
+
+// TestServeSecureClientPort: a zoo.cfg with secureClientPort and PEM stores
+// serves TLS beside the plain port, requiring a client certificate (need).
+func TestServeSecureClientPort(t *testing.T) {
+	certs := testcerts.New(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	port := freePort(t)
+	zoo := fmt.Sprintf("dataDir=%s\nsecureClientPort=%d\nsecureClientPortAddress=127.0.0.1\n"+
+		"ssl.keyStore.location=%s\nssl.trustStore.location=%s\nssl.clientAuth=need\n4lw.commands.whitelist=ruok\n",
+		filepath.Join(dir, "data"), port, certs.ServerStore, certs.CA)
+	if err := os.WriteFile(cfg, []byte(zoo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stop, status := startServe(t, "--config", cfg, "--listen", "127.0.0.1:0", "--log-level", "error")
+	defer func() {
+		stop()
+		if code := <-status; code != 0 {
+			t.Errorf("exit status %d", code)
+		}
+	}()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	ruok := func(withCert bool) (string, error) {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, certs.ClientConfig(t, withCert))
+		if err != nil {
+			return "", err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("ruok")); err != nil {
+			return "", err
+		}
+		buf := make([]byte, 4)
+		n, err := c.Read(buf)
+		return string(buf[:n]), err
+	}
+	if got, err := ruok(true); got != "imok" {
+		t.Errorf("with a certificate: ruok = %q, %v", got, err)
+	}
+	if got, err := ruok(false); err == nil {
+		t.Errorf("without a certificate: ruok = %q, want a refused handshake", got)
+	}
+}
+
+// TestServeRefusesBadTLSSettings: a JKS keystore is refused at start, naming the key.
+func TestServeRefusesBadTLSSettings(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	zoo := fmt.Sprintf("dataDir=%s\nclientPort=0\nsecureClientPort=2281\nssl.keyStore.location=%s\n",
+		filepath.Join(dir, "data"), filepath.Join(dir, "keystore.jks"))
+	if err := os.WriteFile(cfg, []byte(zoo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, logs := serveSync(t, "--config", cfg, "--log-level", "error")
+	if code != 2 || !strings.Contains(logs, "ssl.keyStore.location") || !strings.Contains(logs, "JKS") {
+		t.Errorf("exit %d, log %q; want exit 2 naming ssl.keyStore.location", code, logs)
+	}
+}

@@ -1,0 +1,49 @@
+package zoocfg
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/herd-io/herd/server/tlsconf"
+)
+
+func TestSecureClientPortKeys(t *testing.T) {
+	c, err := Parse(strings.NewReader("dataDir=/d\nclientPort=2181\nsecureClientPort=2281\nsecureClientPortAddress=127.0.0.1\n" +
+		"ssl.keyStore.location=/k.pem\nssl.keyStore.password=hush\nzookeeper.ssl.trustStore.location=/ca.pem\n" +
+		"ssl.trustStore.type=PEM\nssl.trustStore.password=hush\nssl.clientAuth=want\n" +
+		"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tlsconf.Options{KeyStore: "/k.pem", TrustStore: "/ca.pem", TrustStoreType: "PEM", ClientAuth: "want"}
+	if c.TLS != want || c.SecureAddr() != "127.0.0.1:2281" {
+		t.Errorf("TLS = %+v, SecureAddr = %q", c.TLS, c.SecureAddr())
+	}
+	// Passwords are consumed, never kept among the keys logged as ignored.
+	for k := range c.Extra {
+		if strings.Contains(k, "password") {
+			t.Errorf("%s is in Extra", k)
+		}
+	}
+	if c.Extra["serverCnxnFactory"] == "" {
+		t.Errorf("serverCnxnFactory is not kept as ignored: %v", c.Extra)
+	}
+	if c, err := Parse(strings.NewReader("dataDir=/d\n")); err != nil || c.SecureAddr() != "" {
+		t.Errorf("no secureClientPort: SecureAddr %q, %v", c.SecureAddr(), err)
+	}
+}
+
+func TestSecureClientPortRefusals(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"dataDir=/d\nsecureClientPort=2281\n", "ssl.keyStore.location is not set"},
+		{"dataDir=/d\nsecureClientPortAddress=::1\n", "secureClientPort is not set"},
+		{"dataDir=/d\nsecureClientPort=99999\n", "line 2: secureClientPort"},
+		{"dataDir=/d\nssl.clientAuth=sometimes\n", "line 2: ssl.clientAuth"},
+	} {
+		_, err := Parse(strings.NewReader(tc.in))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want ErrInvalid naming %q", tc.in, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,89 @@
+//go:build interop
+
+package integration
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/herd-io/herd/herdtest"
+	"github.com/herd-io/herd/internal/testcerts"
+	"github.com/herd-io/herd/internal/zkpeer"
+	"github.com/herd-io/herd/server/tlsconf"
+)
+
+// tlsServer runs a herd server whose TLS port needs a client certificate
+// (ssl.clientAuth=need, the default) and returns its TLS address.
+func tlsServer(t *testing.T, certs *testcerts.Set) string {
+	t.Helper()
+	cfg, err := tlsconf.ServerConfig(tlsconf.Options{KeyStore: certs.ServerStore, TrustStore: certs.CA, ClientAuth: "need"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testcerts.ServeTLS(t, herdtest.Start(t).Server(), cfg)
+}
+
+// TestKazooOverTLS runs peers/kazoo_tls.py: kazoo with use_ssl and a client
+// certificate is served; without one it gets no session.
+func TestKazooOverTLS(t *testing.T) {
+	zkpeer.Require(t, kazooPython, kazooModule)
+	certs := testcerts.New(t)
+	addr := tlsServer(t, certs)
+	cmd := exec.CommandContext(driverContext(t), kazooPython, filepath.Join(peersDir(t), "kazoo_tls.py"),
+		addr, certs.CA, certs.ClientCert, certs.ClientKey)
+	runDriver(t, cmd, []string{"tls_crud", "tls_refused_no_cert"})
+}
+
+// zkNettyJars are the ZooKeeper Java client's classpath for its Netty socket,
+// which TLS needs.
+var zkNettyJars = []string{
+	"/usr/share/java/zookeeper.jar",
+	"/usr/share/java/zookeeper-jute.jar",
+	"/usr/share/java/slf4j-api.jar",
+	"/usr/share/java/netty-buffer.jar",
+	"/usr/share/java/netty-codec.jar",
+	"/usr/share/java/netty-common.jar",
+	"/usr/share/java/netty-handler.jar",
+	"/usr/share/java/netty-resolver.jar",
+	"/usr/share/java/netty-transport.jar",
+	"/usr/share/java/netty-transport-native-epoll.jar",
+	"/usr/share/java/netty-transport-native-unix-common.jar",
+}
+
+// TestJavaClientOverTLS runs peers/ZooKeeperTlsDriver.java with
+// zookeeper.client.secure=true and the Netty socket, its keystore and
+// truststore the same PEM files: with the client certificate it gets a
+// session and its requests and a watch work; without it, no session.
+func TestJavaClientOverTLS(t *testing.T) {
+	zkpeer.Require(t, append([]string{"/usr/bin/javac", "/usr/bin/java"}, zkNettyJars...)...)
+	cp := strings.Join(zkNettyJars, ":")
+	classes := t.TempDir()
+	javac := []string{"-d", classes, "-cp", cp, "-nowarn"}
+	for _, f := range jvmQuick {
+		javac = append(javac, "-J"+f)
+	}
+	javac = append(javac, filepath.Join(peersDir(t), "ZooKeeperTlsDriver.java"))
+	if out, err := exec.CommandContext(driverContext(t), "javac", javac...).CombinedOutput(); err != nil {
+		t.Fatalf("javac ZooKeeperTlsDriver.java: %v\n%s", err, out)
+	}
+	certs := testcerts.New(t)
+	addr := tlsServer(t, certs)
+	secure := []string{
+		"-Dzookeeper.client.secure=true",
+		"-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+		"-Dzookeeper.ssl.trustStore.location=" + certs.CA,
+		"-Dzookeeper.ssl.trustStore.type=PEM",
+	}
+	withCert := []string{
+		"-Dzookeeper.ssl.keyStore.location=" + certs.ClientStore,
+		"-Dzookeeper.ssl.keyStore.type=PEM",
+	}
+	run := func(mode string, props []string) {
+		args := append(append(append([]string{}, jvmQuick...), props...), "-cp", classes+":"+cp, "ZooKeeperTlsDriver", addr, mode)
+		runDriver(t, exec.CommandContext(driverContext(t), "java", args...), []string{"tls_" + mode})
+	}
+	t.Run("with certificate", func(t *testing.T) { run("crud", append(secure, withCert...)) })
+	t.Run("without certificate", func(t *testing.T) { run("refused", secure) })
+}

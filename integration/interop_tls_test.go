@@ -87,3 +87,27 @@ func TestJavaClientOverTLS(t *testing.T) {
 	t.Run("with certificate", func(t *testing.T) { run("crud", append(secure, withCert...)) })
 	t.Run("without certificate", func(t *testing.T) { run("refused", secure) })
 }
+
+// TestZkCliOverTLS runs zkCli.sh with the Java client's TLS properties in
+// CLIENT_JVMFLAGS, as an operator would, against herd's TLS port. Debian's
+// zkEnv.sh fixes a classpath without netty-codec (the manifest of
+// zookeeper.jar lacks it), so the flags give a fuller -cp, which java takes
+// over the first.
+func TestZkCliOverTLS(t *testing.T) {
+	zkpeer.Require(t, append([]string{zkpeer.ZkCli}, zkNettyJars...)...)
+	certs := testcerts.New(t)
+	addr := tlsServer(t, certs)
+	cmd := exec.CommandContext(driverContext(t), zkpeer.ZkCli, "-server", addr)
+	cmd.Env = append(cmd.Environ(), "CLIENT_JVMFLAGS="+strings.Join([]string{
+		"-cp", zkpeer.ConfDir + ":" + strings.Join(zkNettyJars, ":"),
+		"-Dzookeeper.client.secure=true",
+		"-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
+		"-Dzookeeper.ssl.trustStore.location=" + certs.CA,
+		"-Dzookeeper.ssl.keyStore.location=" + certs.ClientStore,
+	}, " "))
+	cmd.Stdin = strings.NewReader("create /cli-tls over-tls\nget /cli-tls\nquit\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Created /cli-tls") || !strings.Contains(string(out), "\nover-tls\n") {
+		t.Fatalf("zkCli.sh over TLS: %v\n%s", err, out)
+	}
+}

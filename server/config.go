@@ -48,6 +48,9 @@ type Config struct {
 
 	// ExtendedTypes enables TTL nodes (zookeeper.extendedTypesEnabled).
 	ExtendedTypes bool
+	// EnforceQuota refuses writes over a hard quota limit with QuotaExceeded
+	// (zoo.cfg enforceQuota). Every member of a cluster must agree.
+	EnforceQuota bool
 
 	// ContainerCheckInterval is how often the leader reaps empty containers and
 	// expired TTL nodes. Default 60s (znode.container.checkIntervalMs).

@@ -178,6 +178,7 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.FourLetterWords = zc.FourLetterWhitelist
 	cfg.SuperDigest = zc.SuperDigest
 	cfg.ExtendedTypes = zc.ExtendedTypesEnabled
+	cfg.EnforceQuota = zc.EnforceQuota
 	cfg.ServerID = zc.MyID
 	cfg.LogSegmentSize = zc.PreAllocSize
 	cfg.MaxOutstandingRequests = zc.GlobalOutstandingLimit

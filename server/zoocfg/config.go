@@ -63,6 +63,8 @@ type Config struct {
 	SuperDigest string
 	// ExtendedTypesEnabled turns on TTL nodes.
 	ExtendedTypesEnabled bool
+	// EnforceQuota refuses writes over hard quota limits (enforceQuota).
+	EnforceQuota bool
 	// PreAllocSize is the log preallocation block (preAllocSize, KiB in the
 	// file; herd's log segment size). 0 when unset.
 	PreAllocSize int

@@ -35,6 +35,7 @@ var sysprops = map[string]bool{
 	"4lw.commands.whitelist":                   true,
 	"DigestAuthenticationProvider.superDigest": true,
 	"extendedTypesEnabled":                     true,
+	"enforceQuota":                             true,
 	"jute.maxbuffer":                           true,
 	"globalOutstandingLimit":                   true,
 	"preAllocSize":                             true,
@@ -95,6 +96,8 @@ func (c *Config) set(key, value string) error {
 		c.SuperDigest = value
 	case key == "extendedTypesEnabled":
 		c.ExtendedTypesEnabled, err = boolean(value)
+	case key == "enforceQuota":
+		c.EnforceQuota, err = boolean(value)
 	case key == "preAllocSize":
 		var kib int
 		kib, err = positive(value)

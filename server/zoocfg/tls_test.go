@@ -47,3 +47,15 @@ func TestSecureClientPortRefusals(t *testing.T) {
 		}
 	}
 }
+
+func TestEnforceQuotaKey(t *testing.T) {
+	for in, want := range map[string]bool{"": false, "enforceQuota=true\n": true, "zookeeper.enforceQuota=true\n": true, "enforceQuota=false\n": false} {
+		c, err := Parse(strings.NewReader("dataDir=/d\n" + in))
+		if err != nil || c.EnforceQuota != want {
+			t.Errorf("%q: EnforceQuota %v, %v", in, c.EnforceQuota, err)
+		}
+	}
+	if _, err := Parse(strings.NewReader("dataDir=/d\nenforceQuota=yes\n")); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "line 2: enforceQuota") {
+		t.Errorf("enforceQuota=yes: %v", err)
+	}
+}

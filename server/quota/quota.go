@@ -7,9 +7,10 @@
 //	/zookeeper/quota<P>/zookeeper_stats   the usage the server keeps, "count=3,bytes=42"
 //
 // A record is ZooKeeper's StatsTrack text: key=value pairs separated by ',' or
-// ';', with count and bytes first and any other keys (byteHardLimit,
-// countHardLimit) after them in sorted order. A missing key reads as -1,
-// which means "no limit".
+// ';'. A missing key reads as -1, which means "no limit". ZooKeeper 3.8.0
+// writes count and bytes first and any other keys after a stray '=', sorted
+// and ';'-separated: "count=2,bytes=-1=;byteHardLimit=-1;countHardLimit=5".
+// Its reader (and Parse) takes that back as written.
 package quota
 
 import (
@@ -108,8 +109,9 @@ func (s *Stats) Set(key string, v int64) {
 // Has reports whether key is present.
 func (s Stats) Has(key string) bool { _, ok := s.m[key]; return ok }
 
-// String renders the record as ZooKeeper does: count and bytes first (-1
-// when absent), then the other keys sorted.
+// String renders the record as ZooKeeper 3.8.0's StatsTrack.toString does:
+// "count=C,bytes=B", then, if there are other keys, "=" and ";key=value" for
+// each in sorted order.
 func (s Stats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s=%d,%s=%d", Count, s.Get(Count), Bytes, s.Get(Bytes))
@@ -120,8 +122,11 @@ func (s Stats) String() string {
 		}
 	}
 	sort.Strings(keys)
+	if len(keys) > 0 {
+		b.WriteByte('=')
+	}
 	for _, k := range keys {
-		fmt.Fprintf(&b, ",%s=%d", k, s.m[k])
+		fmt.Fprintf(&b, ";%s=%d", k, s.m[k])
 	}
 	return b.String()
 }

@@ -10,8 +10,8 @@ func TestParseAndString(t *testing.T) {
 		"":                         "count=-1,bytes=-1",
 		"count=5,bytes=-1":         "count=5,bytes=-1",
 		"bytes=7;count=2":          "count=2,bytes=7",
-		"countHardLimit=3,count=1": "count=1,bytes=-1,countHardLimit=3",
-		"count=-1,bytes=-1,countHardLimit=2,byteHardLimit=9": "count=-1,bytes=-1,byteHardLimit=9,countHardLimit=2",
+		"countHardLimit=3,count=1": "count=1,bytes=-1=;countHardLimit=3",
+		"count=-1,bytes=-1,countHardLimit=2,byteHardLimit=9": "count=-1,bytes=-1=;byteHardLimit=9;countHardLimit=2",
 		"count==4,bytes=1,,": "count=-1,bytes=1",
 		"count=1=2":          "count=1,bytes=-1",
 	} {

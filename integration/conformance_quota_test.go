@@ -31,7 +31,7 @@ var quotaScript = script{"quotas (enforceQuota=true)", []step{
 	getData(0, "/zookeeper/quota/qc/zookeeper_stats", false),
 	closeSession(1), // the ephemeral goes: count 3
 	create(0, "/qc/b/deep", nil, open, pers),
-	setData(0, "/qc/a", bs("xyzw"), 0),                                // bytes 5+3 = 8 ≤ 9
+	setData(0, "/qc/a", bs("xyzw"), 0),                                 // bytes 5+3 = 8 ≤ 9
 	setData(0, "/qc/a", bs("xyzwvu"), 99).want(proto.ErrQuotaExceeded), // 10 > 9, checked before the version
 	setData(0, "/qc/a", bs("xyzwv"), 99).want(proto.ErrBadVersion),
 	setData(0, "/qc/a", bs(""), -1),

@@ -112,6 +112,12 @@ type Config struct {
 	// (zoo.cfg snapCount). Default 16384.
 	SnapCount int
 
+	// SnapshotsRetained is how many snapshots are kept on disk (zoo.cfg
+	// autopurge.snapRetainCount when autopurge.purgeInterval is set);
+	// older ones, and the log before the oldest kept, are purged as each new
+	// snapshot is taken. Default 2; at least 2.
+	SnapshotsRetained int
+
 	// TrailingLogs is how many log entries are kept behind a snapshot, so a
 	// node a little behind catches up from the log rather than a whole
 	// snapshot. Default 10240.

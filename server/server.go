@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		SnapshotThreshold: uint64(cfg.SnapCount),
 		TrailingLogs:      uint64(cfg.TrailingLogs),
 		LogSegmentSize:    cfg.LogSegmentSize,
+		SnapshotsRetained: cfg.SnapshotsRetained,
 		PeerListener:      cfg.PeerListener,
 		ElectionListener:  cfg.ElectionListener,
 		Faults:            cfg.PeerFaults,

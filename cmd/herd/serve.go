@@ -186,6 +186,10 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.MaxOutboundBytes = zc.MaxOutboundBytes
 	cfg.ReconfigEnabled = zc.ReconfigEnabled
 	cfg.SnapCount = zc.SnapCount
+	if zc.PurgeInterval > 0 {
+		// herd purges as each snapshot is taken, not on a timer.
+		cfg.SnapshotsRetained = zc.SnapRetainCount
+	}
 	if zc.Distributed() {
 		cfg.Servers = zooCfgMembers(zc)
 		log.Info("cluster member", zap.Int("myid", zc.MyID), zap.Int("servers", len(zc.Servers)),

@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/herd-io/herd/internal/testcerts"
+	"github.com/herd-io/herd/server"
+	"github.com/herd-io/herd/server/zoocfg"
 )
 
 // TestServeSecureClientPort: a zoo.cfg with secureClientPort and PEM stores
@@ -68,5 +72,31 @@ func TestServeRefusesBadTLSSettings(t *testing.T) {
 	code, logs := serveSync(t, "--config", cfg, "--log-level", "error")
 	if code != 2 || !strings.Contains(logs, "ssl.keyStore.location") || !strings.Contains(logs, "JKS") {
 		t.Errorf("exit %d, log %q; want exit 2 naming ssl.keyStore.location", code, logs)
+	}
+}
+
+// TestApplyZooCfgOpsKeys: enforceQuota and autopurge reach the server's
+// configuration; snapRetainCount counts only while purgeInterval is set, as
+// ZooKeeper's purge task runs only then.
+func TestApplyZooCfgOpsKeys(t *testing.T) {
+	for _, tc := range []struct {
+		lines   string
+		retain  int
+		enforce bool
+	}{
+		{"", 0, false},
+		{"autopurge.snapRetainCount=5\n", 0, false},
+		{"autopurge.snapRetainCount=5\nautopurge.purgeInterval=1\nenforceQuota=true\n", 5, true},
+		{"autopurge.purgeInterval=1\n", 3, false},
+	} {
+		zc, err := zoocfg.Parse(strings.NewReader("dataDir=/d\n" + tc.lines))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg server.Config
+		applyZooCfg(&cfg, zc, zap.NewNop())
+		if cfg.SnapshotsRetained != tc.retain || cfg.EnforceQuota != tc.enforce {
+			t.Errorf("%q: SnapshotsRetained %d EnforceQuota %v, want %d %v", tc.lines, cfg.SnapshotsRetained, cfg.EnforceQuota, tc.retain, tc.enforce)
+		}
 	}
 }

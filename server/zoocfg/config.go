@@ -23,6 +23,8 @@ const (
 	DefaultTickTime       = 2000 * time.Millisecond
 	DefaultMaxClientCnxns = 60
 	DefaultJuteMaxBuffer  = 0xfffff
+	// MinSnapRetainCount is the fewest snapshots autopurge keeps.
+	MinSnapRetainCount = 3
 )
 
 // Roles a server.N line can give a member.
@@ -89,6 +91,12 @@ type Config struct {
 	// runs a standalone server, as ZooKeeper does; false runs it as a
 	// one-member ensemble that reconfig can grow.
 	StandaloneEnabled bool
+	// SnapRetainCount is autopurge.snapRetainCount: snapshots kept when
+	// purging (default 3; smaller values are raised to 3, as ZooKeeper does).
+	SnapRetainCount int
+	// PurgeInterval is autopurge.purgeInterval in hours; 0 (the default)
+	// turns ZooKeeper's purge task off.
+	PurgeInterval int
 	// SnapCount is how many transactions go into the log between snapshots
 	// (snapCount); 0 means herd's default.
 	SnapCount int
@@ -129,6 +137,7 @@ func Default() *Config {
 		JuteMaxBuffer:       DefaultJuteMaxBuffer,
 		FourLetterWhitelist: []string{"srvr"},
 		StandaloneEnabled:   true,
+		SnapRetainCount:     3,
 		Servers:             map[int]Server{},
 		Extra:               map[string]string{},
 	}

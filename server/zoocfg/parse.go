@@ -116,6 +116,12 @@ func (c *Config) set(key, value string) error {
 		c.ReconfigEnabled, err = boolean(value)
 	case key == "standaloneEnabled":
 		c.StandaloneEnabled, err = boolean(value)
+	case key == "autopurge.snapRetainCount":
+		// ZooKeeper raises a smaller count to 3 (with a warning).
+		c.SnapRetainCount, err = integer(value)
+		c.SnapRetainCount = max(c.SnapRetainCount, MinSnapRetainCount)
+	case key == "autopurge.purgeInterval":
+		c.PurgeInterval, err = integer(value)
 	case key == "snapCount":
 		c.SnapCount, err = positive(value)
 	case key == "dynamicConfigFile":

@@ -59,3 +59,22 @@ func TestEnforceQuotaKey(t *testing.T) {
 		t.Errorf("enforceQuota=yes: %v", err)
 	}
 }
+
+func TestAutopurgeKeys(t *testing.T) {
+	c, err := Parse(strings.NewReader("dataDir=/d\n"))
+	if err != nil || c.SnapRetainCount != 3 || c.PurgeInterval != 0 {
+		t.Errorf("defaults: %d %d %v", c.SnapRetainCount, c.PurgeInterval, err)
+	}
+	c, err = Parse(strings.NewReader("dataDir=/d\nautopurge.snapRetainCount=1\nautopurge.purgeInterval=24\n"))
+	if err != nil || c.SnapRetainCount != 3 || c.PurgeInterval != 24 {
+		t.Errorf("retain 1 is raised to 3: %d %d %v", c.SnapRetainCount, c.PurgeInterval, err)
+	}
+	c, err = Parse(strings.NewReader("dataDir=/d\nautopurge.snapRetainCount=7\n"))
+	if err != nil || c.SnapRetainCount != 7 {
+		t.Errorf("retain 7: %d %v", c.SnapRetainCount, err)
+	}
+	if _, err := Parse(strings.NewReader("dataDir=/d\nautopurge.purgeInterval=x\n")); !errors.Is(err, ErrInvalid) ||
+		!strings.Contains(err.Error(), "line 2: autopurge.purgeInterval") {
+		t.Errorf("bad interval: %v", err)
+	}
+}

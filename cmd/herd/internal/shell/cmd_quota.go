@@ -136,6 +136,11 @@ func createQuota(ctx context.Context, c Client, path string, limit quota.Stats) 
 		return nil, err
 	}
 	// The quota directory and one node per path component, data null.
+	for _, p := range []string{"/zookeeper", quota.Root} {
+		if err := createIfMissing(ctx, c, p); err != nil {
+			return nil, err
+		}
+	}
 	dir := quota.Root
 	for _, part := range strings.Split(path, "/")[1:] {
 		dir += "/" + part

@@ -13,7 +13,9 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/herd-io/herd/herdtest"
+	"github.com/herd-io/herd/internal/testcerts"
 	"github.com/herd-io/herd/server"
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // withBackupWord lists "snap" in the whitelist, as an operator must.
@@ -298,4 +300,29 @@ func wantWithoutRootChange(want, got string) string {
 	lines := strings.Split(want, "\n")
 	lines[0] = root
 	return strings.Join(lines, "\n")
+}
+
+// TestSnapshotSaveOverTLS: save reaches a TLS port that needs a client
+// certificate with --tls-ca/--tls-cert/--tls-key, and is refused without one.
+func TestSnapshotSaveOverTLS(t *testing.T) {
+	certs := testcerts.New(t)
+	tc, err := tlsconf.ServerConfig(tlsconf.Options{KeyStore: certs.ServerStore, TrustStore: certs.CA, ClientAuth: "need"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := herdtest.Start(t, withBackupWord)
+	addr := testcerts.ServeTLS(t, src.Server(), tc)
+	file := filepath.Join(t.TempDir(), "b")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"snapshot", "save", file, "--server", addr, "--tls-ca", certs.CA}, nil, &out, &errOut); code != 1 {
+		t.Errorf("save without a client certificate: exit %d, %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"snapshot", "save", file, "--server", addr, "--tls-ca", certs.CA,
+		"--tls-cert", certs.ClientCert, "--tls-key", certs.ClientKey}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("save over TLS: exit %d, %q", code, errOut.String())
+	}
+	if code := run([]string{"snapshot", "restore", file, "--data-dir", t.TempDir()}, nil, &out, &errOut); code != 0 {
+		t.Errorf("restore of the TLS backup: %q", errOut.String())
+	}
 }

@@ -47,3 +47,25 @@ func TestRoundTripAndDamage(t *testing.T) {
 }
 
 const sha256Size = 32
+
+// FuzzRead: any input is read or refused without panicking or allocating
+// beyond its chunk bound, and only a well-formed backup is accepted.
+func FuzzRead(f *testing.F) {
+	var ok bytes.Buffer
+	w := NewWriter(&ok)
+	_, _ = w.Write([]byte("state"))
+	_ = w.Close()
+	f.Add(ok.Bytes())
+	f.Add([]byte(Magic + "\x00\x00\x00\x05abc"))
+	f.Add([]byte(Magic + "\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var out bytes.Buffer
+		n, err := Read(bytes.NewReader(data), &out)
+		if err == nil && int64(out.Len()) != n {
+			t.Fatalf("accepted with %d bytes out but n=%d", out.Len(), n)
+		}
+		if err != nil && !errors.Is(err, ErrBadBackup) {
+			t.Fatalf("error %v does not wrap ErrBadBackup", err)
+		}
+	})
+}

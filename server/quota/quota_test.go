@@ -29,3 +29,26 @@ func TestParseAndString(t *testing.T) {
 		t.Error("paths")
 	}
 }
+
+// FuzzParse: any data parses or fails cleanly, and what parses renders to a
+// record that parses back to the same values.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "count=1,bytes=2", "count=2,bytes=10=;byteHardLimit=-1;countHardLimit=-1", "x==", ";;", "count=9223372036854775807"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse(data)
+		if err != nil {
+			return
+		}
+		back, err := Parse(s.Data())
+		if err != nil {
+			t.Fatalf("%q rendered as %q, which does not parse: %v", data, s.String(), err)
+		}
+		for _, k := range []string{Count, Bytes, CountHardLimit, ByteHardLimit} {
+			if back.Get(k) != s.Get(k) {
+				t.Fatalf("%q: %s %d became %d through %q", data, k, s.Get(k), back.Get(k), s.String())
+			}
+		}
+	})
+}

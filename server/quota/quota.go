@@ -16,7 +16,6 @@ package quota
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,7 +54,23 @@ type Stats struct {
 	m map[string]int64
 }
 
-var pairSep = regexp.MustCompile(`[,;]+`)
+// splitPairs splits on runs of ',' and ';' (Java's split("[,;]+"): a
+// leading separator gives an empty first field).
+func splitPairs(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ',' && s[i] != ';' {
+			continue
+		}
+		out = append(out, s[start:i])
+		for i+1 < len(s) && (s[i+1] == ',' || s[i+1] == ';') {
+			i++
+		}
+		start = i + 1
+	}
+	return append(out, s[start:])
+}
 
 // Parse reads a record as StatsTrack's constructor does, Java's split rules
 // included: "count==5" reads count as -1 (an empty value), while a pair
@@ -65,7 +80,7 @@ func Parse(data []byte) (Stats, error) {
 	if len(data) == 0 {
 		return s, nil
 	}
-	for _, pair := range javaSplit(pairSep.Split(string(data), -1)) {
+	for _, pair := range javaSplit(splitPairs(string(data))) {
 		kv := javaSplit(strings.Split(pair, "="))
 		if len(kv) < 2 {
 			return Stats{}, fmt.Errorf("%w: %q has no value", ErrBadRecord, pair)
@@ -112,10 +127,16 @@ func (s Stats) Has(key string) bool { _, ok := s.m[key]; return ok }
 // String renders the record as ZooKeeper 3.8.0's StatsTrack.toString does:
 // "count=C,bytes=B", then, if there are other keys, "=" and ";key=value" for
 // each in sorted order.
-func (s Stats) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s=%d,%s=%d", Count, s.Get(Count), Bytes, s.Get(Bytes))
-	keys := make([]string, 0, len(s.m))
+func (s Stats) String() string { return string(s.Data()) }
+
+// Data returns String as bytes, the data of a quota node.
+func (s Stats) Data() []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, Count+"="...)
+	b = strconv.AppendInt(b, s.Get(Count), 10)
+	b = append(b, ","+Bytes+"="...)
+	b = strconv.AppendInt(b, s.Get(Bytes), 10)
+	var keys []string
 	for k := range s.m {
 		if k != Count && k != Bytes {
 			keys = append(keys, k)
@@ -123,13 +144,13 @@ func (s Stats) String() string {
 	}
 	sort.Strings(keys)
 	if len(keys) > 0 {
-		b.WriteByte('=')
+		b = append(b, '=')
 	}
 	for _, k := range keys {
-		fmt.Fprintf(&b, ";%s=%d", k, s.m[k])
+		b = append(b, ';')
+		b = append(b, k...)
+		b = append(b, '=')
+		b = strconv.AppendInt(b, s.m[k], 10)
 	}
-	return b.String()
+	return b
 }
-
-// Data returns String as bytes, the data of a quota node.
-func (s Stats) Data() []byte { return []byte(s.String()) }

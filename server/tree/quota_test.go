@@ -181,3 +181,27 @@ func TestQuotaLimits(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSetDataUnderQuota is BenchmarkSetData's write under a quota'd
+// path three levels up: the ancestor scan and the stats rewrite per write.
+func BenchmarkSetDataUnderQuota(b *testing.B) {
+	tr, ck := New(), &clock{}
+	for _, p := range []string{"/q", "/q/a", "/q/a/b", "/zookeeper/quota/q"} {
+		if _, _, err := tr.Create(ck.next(), anyone, proto.OpCreate, p, nil, open, 0, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, n := range []struct{ p, d string }{{"/zookeeper/quota/q/zookeeper_limits", "count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=1000"}, {"/zookeeper/quota/q/zookeeper_stats", ""}} {
+		if _, _, err := tr.Create(ck.next(), anyone, proto.OpCreate, n.p, []byte(n.d), open, 0, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	data := []byte("0123456789")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.SetData(ck.next(), anyone, "/q/a/b", data, -1); err != nil {
+			b.Fatal(err)
+		}
+		tr.TakeEvents()
+	}
+}

@@ -3,10 +3,14 @@
 package integration
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/herd-io/herd/herdtest"
 	"github.com/herd-io/herd/internal/testcerts"
@@ -25,15 +29,84 @@ func tlsServer(t *testing.T, certs *testcerts.Set) string {
 	return testcerts.ServeTLS(t, herdtest.Start(t).Server(), cfg)
 }
 
+// zookeeperTLS starts Apache ZooKeeper 3.8 with the Netty connection factory
+// and a secureClientPort configured like tlsServer's, and returns its TLS
+// address: the reference the TLS drivers are also run against. Its classpath
+// adds the Netty jars zookeeper.jar's manifest leaves out.
+func zookeeperTLS(t *testing.T, certs *testcerts.Set) string {
+	t.Helper()
+	zkpeer.Require(t, append([]string{zkpeer.Jar}, zkNettyJars...)...)
+	dir := t.TempDir()
+	plain, secure := freeTCPPort(t), freeTCPPort(t)
+	cfg := strings.Join([]string{
+		"tickTime=2000", "dataDir=" + filepath.Join(dir, "data"),
+		"clientPort=" + strconv.Itoa(plain), "clientPortAddress=127.0.0.1",
+		"secureClientPort=" + strconv.Itoa(secure), "secureClientPortAddress=127.0.0.1",
+		"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+		"ssl.keyStore.location=" + certs.ServerStore, "ssl.trustStore.location=" + certs.CA, "ssl.clientAuth=need",
+		"admin.enableServer=false", "4lw.commands.whitelist=*",
+	}, "\n") + "\n"
+	cfgPath := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "zk.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cp := zkpeer.ConfDir + ":" + strings.Join(zkNettyJars, ":")
+	cmd := exec.Command("java", append(append([]string{}, jvmQuick...), "-Xmx256m", "-Dzookeeper.admin.enableServer=false",
+		"-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain", cfgPath)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	})
+	addr := "127.0.0.1:" + strconv.Itoa(plain)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if out, err := zkpeer.FourLetter(addr, "srvr", time.Second); err == nil && strings.Contains(out, "Mode:") {
+			break
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("ZooKeeper exited early:\n%s", tail(string(log), 4000))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ZooKeeper with TLS did not start")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a child process's readiness; nothing to wait on
+	}
+	return "127.0.0.1:" + strconv.Itoa(secure)
+}
+
+// tlsTargets are herd's TLS port and, as the reference, ZooKeeper's, both
+// needing a client certificate from certs' CA.
+func tlsTargets(t *testing.T, certs *testcerts.Set) []Target {
+	return []Target{{Name: "herd", Addr: tlsServer(t, certs)}, {Name: "zookeeper", Addr: zookeeperTLS(t, certs)}}
+}
+
 // TestKazooOverTLS runs peers/kazoo_tls.py: kazoo with use_ssl and a client
 // certificate is served; without one it gets no session.
 func TestKazooOverTLS(t *testing.T) {
 	zkpeer.Require(t, kazooPython, kazooModule)
 	certs := testcerts.New(t)
-	addr := tlsServer(t, certs)
-	cmd := exec.CommandContext(driverContext(t), kazooPython, filepath.Join(peersDir(t), "kazoo_tls.py"),
-		addr, certs.CA, certs.ClientCert, certs.ClientKey)
-	runDriver(t, cmd, []string{"tls_crud", "tls_refused_no_cert"})
+	for _, tg := range tlsTargets(t, certs) {
+		t.Run(tg.Name, func(t *testing.T) {
+			cmd := exec.CommandContext(driverContext(t), kazooPython, filepath.Join(peersDir(t), "kazoo_tls.py"),
+				tg.Addr, certs.CA, certs.ClientCert, certs.ClientKey)
+			runDriver(t, cmd, []string{"tls_crud", "tls_refused_no_cert"})
+		})
+	}
 }
 
 // zkNettyJars are the ZooKeeper Java client's classpath for its Netty socket,
@@ -69,7 +142,6 @@ func TestJavaClientOverTLS(t *testing.T) {
 		t.Fatalf("javac ZooKeeperTlsDriver.java: %v\n%s", err, out)
 	}
 	certs := testcerts.New(t)
-	addr := tlsServer(t, certs)
 	secure := []string{
 		"-Dzookeeper.client.secure=true",
 		"-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty",
@@ -80,12 +152,14 @@ func TestJavaClientOverTLS(t *testing.T) {
 		"-Dzookeeper.ssl.keyStore.location=" + certs.ClientStore,
 		"-Dzookeeper.ssl.keyStore.type=PEM",
 	}
-	run := func(mode string, props []string) {
-		args := append(append(append([]string{}, jvmQuick...), props...), "-cp", classes+":"+cp, "ZooKeeperTlsDriver", addr, mode)
-		runDriver(t, exec.CommandContext(driverContext(t), "java", args...), []string{"tls_" + mode})
+	for _, tg := range tlsTargets(t, certs) {
+		run := func(mode string, props []string) {
+			args := append(append(append([]string{}, jvmQuick...), props...), "-cp", classes+":"+cp, "ZooKeeperTlsDriver", tg.Addr, mode)
+			runDriver(t, exec.CommandContext(driverContext(t), "java", args...), []string{"tls_" + mode})
+		}
+		t.Run(tg.Name+"/with certificate", func(t *testing.T) { run("crud", append(secure, withCert...)) })
+		t.Run(tg.Name+"/without certificate", func(t *testing.T) { run("refused", secure) })
 	}
-	t.Run("with certificate", func(t *testing.T) { run("crud", append(secure, withCert...)) })
-	t.Run("without certificate", func(t *testing.T) { run("refused", secure) })
 }
 
 // TestZkCliOverTLS runs zkCli.sh with the Java client's TLS properties in

@@ -51,7 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	cfg := server.Config{Logger: log, FourLetterWords: []string{"srvr"}}
 	addr := *listen
-	var secure *zoocfg.Config // set when zoo.cfg has a secureClientPort
+	var secure *zoocfg.Config // set when zoo.cfg has a secureClientPort or client.portUnification
 	var secureTLS *tls.Config
 	if *configFile != "" {
 		zc, err := zoocfg.Load(*configFile)
@@ -60,7 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		applyZooCfg(&cfg, zc, log)
-		if zc.SecurePort != 0 {
+		if zc.SecurePort != 0 || zc.PortUnification {
 			if secureTLS, err = tlsconf.ServerConfig(zc.TLS); err != nil {
 				log.Error("cannot read TLS settings", zap.Error(err))
 				return 2
@@ -120,8 +120,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		shutdown(srv, log)
 		return 1
 	}
+	if secure != nil && secure.PortUnification {
+		l = tlsconf.Unified(l, secureTLS) // TLS and plain clients on one port
+	}
 	var sl net.Listener
-	if secure != nil {
+	if secure != nil && secure.SecurePort != 0 {
 		if sl, err = listenTLS(secure, secureTLS); err != nil {
 			l.Close()
 			log.Error("cannot serve TLS", zap.Error(err))

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herd-io/herd/internal/testcerts"
+	"github.com/herd-io/herd/internal/zkpeer"
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/zoocfg"
 )
@@ -98,5 +99,39 @@ func TestApplyZooCfgOpsKeys(t *testing.T) {
 		if cfg.SnapshotsRetained != tc.retain || cfg.EnforceQuota != tc.enforce {
 			t.Errorf("%q: SnapshotsRetained %d EnforceQuota %v, want %d %v", tc.lines, cfg.SnapshotsRetained, cfg.EnforceQuota, tc.retain, tc.enforce)
 		}
+	}
+}
+
+// TestServePortUnification: client.portUnification=true serves plain and
+// TLS clients on clientPort.
+func TestServePortUnification(t *testing.T) {
+	certs := testcerts.New(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "zoo.cfg")
+	zoo := fmt.Sprintf("dataDir=%s\nclient.portUnification=true\nssl.keyStore.location=%s\nssl.trustStore.location=%s\n4lw.commands.whitelist=ruok\n",
+		filepath.Join(dir, "data"), certs.ServerStore, certs.CA)
+	if err := os.WriteFile(cfg, []byte(zoo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr, stop, status := startServe(t, "--config", cfg, "--listen", "127.0.0.1:0", "--log-level", "error")
+	defer func() {
+		stop()
+		if code := <-status; code != 0 {
+			t.Errorf("exit status %d", code)
+		}
+	}()
+	if got, err := zkpeer.FourLetter(addr, "ruok", 5*time.Second); got != "imok" {
+		t.Errorf("plain ruok on the unified port = %q, %v", got, err)
+	}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, certs.ClientConfig(t, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = c.Write([]byte("ruok"))
+	buf := make([]byte, 4)
+	if n, err := c.Read(buf); string(buf[:n]) != "imok" {
+		t.Errorf("TLS ruok on the unified port = %q, %v", buf[:n], err)
 	}
 }

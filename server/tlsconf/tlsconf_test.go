@@ -3,6 +3,7 @@ package tlsconf_test
 import (
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -185,5 +186,52 @@ func TestServerConfigRefusals(t *testing.T) {
 	cfg, err := tlsconf.ServerConfig(tlsconf.Options{KeyStore: certs.ServerStore, KeyStoreType: "pem", ClientAuth: "WANT"})
 	if err != nil || cfg.ClientAuth != tls.VerifyClientCertIfGiven || cfg.ClientCAs != nil {
 		t.Errorf("good config: %v, %v", cfg, err)
+	}
+}
+
+// TestUnifiedPort: with client.portUnification one port serves a plain
+// client (ruok, and a go-zookeeper session) and a TLS client, whose
+// certificate is still required.
+func TestUnifiedPort(t *testing.T) {
+	certs := testcerts.New(t)
+	cfg, err := tlsconf.ServerConfig(tlsconf.Options{KeyStore: certs.ServerStore, TrustStore: certs.CA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := herdtest.Start(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Server().Serve(tlsconf.Unified(l, cfg)) }()
+	t.Cleanup(func() { l.Close(); <-done })
+	addr := l.Addr().String()
+
+	nc, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = nc.Write([]byte("ruok"))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(nc, buf); err != nil || string(buf) != "imok" {
+		t.Errorf("plain ruok: %q, %v", buf, err)
+	}
+	nc.Close()
+	plain, _, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogger(quiet{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if _, err := plain.Create("/plain", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("plain session: %v", err)
+	}
+	c := dialZK(t, addr, certs.ClientConfig(t, true))
+	if _, _, err := c.Get("/plain"); err != nil {
+		t.Fatalf("TLS session on the same port: %v", err)
+	}
+	if err := handshake(addr, certs.ClientConfig(t, false)); err == nil {
+		t.Error("a TLS client without a certificate was served on the unified port")
 	}
 }

@@ -51,6 +51,9 @@ type Config struct {
 	SecurePortAddress string
 	// TLS holds the ssl.* keys the secure port uses.
 	TLS tlsconf.Options
+	// PortUnification (client.portUnification) serves TLS and plain clients
+	// on clientPort alike, with the TLS settings.
+	PortUnification bool
 	// MaxClientCnxns limits connections per client IP; 0 means no limit.
 	MaxClientCnxns int
 	// MinSessionTimeout and MaxSessionTimeout bound negotiated session timeouts

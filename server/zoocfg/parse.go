@@ -42,7 +42,7 @@ var sysprops = map[string]bool{
 }
 
 func (c *Config) set(key, value string) error {
-	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.")) {
+	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.") || k == "client.portUnification") {
 		key = k
 	}
 	var err error
@@ -61,6 +61,8 @@ func (c *Config) set(key, value string) error {
 		c.SecurePort, err = port(value, true)
 	case key == "secureClientPortAddress":
 		c.SecurePortAddress = value
+	case key == "client.portUnification":
+		c.PortUnification, err = boolean(value)
 	case key == "ssl.keyStore.location":
 		c.TLS.KeyStore = value
 	case key == "ssl.keyStore.type":
@@ -150,6 +152,9 @@ func (c *Config) finish() error {
 	}
 	if c.SecurePort == 0 && c.SecurePortAddress != "" {
 		return fmt.Errorf("zoocfg: %w: secureClientPortAddress is set but secureClientPort is not set", ErrInvalid)
+	}
+	if c.PortUnification && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: client.portUnification is set but ssl.keyStore.location is not set", ErrInvalid)
 	}
 	if c.SecurePort != 0 && c.TLS.KeyStore == "" {
 		return fmt.Errorf("zoocfg: %w: secureClientPort is set but ssl.keyStore.location is not set", ErrInvalid)

@@ -17,7 +17,7 @@ func TestSecureClientPortKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := tlsconf.Options{KeyStore: "/k.pem", TrustStore: "/ca.pem", TrustStoreType: "PEM", ClientAuth: "want"}
-	if c.TLS != want || c.SecureAddr() != "127.0.0.1:2281" {
+	if c.TLS != want || c.SecureAddr() != "127.0.0.1:2281" || c.PortUnification {
 		t.Errorf("TLS = %+v, SecureAddr = %q", c.TLS, c.SecureAddr())
 	}
 	// Passwords are consumed, never kept among the keys logged as ignored.
@@ -40,6 +40,8 @@ func TestSecureClientPortRefusals(t *testing.T) {
 		{"dataDir=/d\nsecureClientPortAddress=::1\n", "secureClientPort is not set"},
 		{"dataDir=/d\nsecureClientPort=99999\n", "line 2: secureClientPort"},
 		{"dataDir=/d\nssl.clientAuth=sometimes\n", "line 2: ssl.clientAuth"},
+		{"dataDir=/d\nclient.portUnification=true\n", "client.portUnification is set but ssl.keyStore.location is not set"},
+		{"dataDir=/d\nclient.portUnification=maybe\n", "line 2: client.portUnification"},
 	} {
 		_, err := Parse(strings.NewReader(tc.in))
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {

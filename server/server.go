@@ -103,6 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.fsm = fsm.New(s.watches, fsm.Options{
 		MaxBuffer:     cfg.MaxBuffer,
 		ExtendedTypes: cfg.ExtendedTypes,
+		EnforceQuota:  cfg.EnforceQuota,
 		Logger:        cfg.Logger.Named("fsm"),
 		Hooks: fsm.Hooks{
 			SessionCreated: func(ss fsm.Session) {
@@ -129,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		SnapshotThreshold: uint64(cfg.SnapCount),
 		TrailingLogs:      uint64(cfg.TrailingLogs),
 		LogSegmentSize:    cfg.LogSegmentSize,
+		SnapshotsRetained: cfg.SnapshotsRetained,
 		PeerListener:      cfg.PeerListener,
 		ElectionListener:  cfg.ElectionListener,
 		Faults:            cfg.PeerFaults,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/cluster"
+	"github.com/herd-io/herd/server/tlsconf"
 	"github.com/herd-io/herd/server/zoocfg"
 )
 
@@ -62,6 +64,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	cfg := server.Config{Logger: log, FourLetterWords: []string{"srvr"}}
 	addr := *listen
+	var secure *zoocfg.Config // set when zoo.cfg has a secureClientPort or client.portUnification
+	var secureTLS *tls.Config
 	if *configFile != "" {
 		zc, err := zoocfg.Load(*configFile)
 		if err != nil {
@@ -69,6 +73,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		applyZooCfg(&cfg, zc, log)
+		if zc.SecurePort != 0 || zc.PortUnification {
+			if secureTLS, err = tlsconf.ServerConfig(zc.TLS); err != nil {
+				log.Error("cannot read TLS settings", zap.Error(err))
+				return 2
+			}
+			secure = zc
+		}
 		if !explicit["listen"] && (zc.ClientPort != 0 || zc.Distributed()) {
 			addr = zc.ClientAddr()
 		}
@@ -117,10 +128,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	l := ls.client
 	cfg.PeerListener, cfg.ElectionListener = ls.peer, ls.election
+	if secure != nil && secure.PortUnification {
+		l = tlsconf.Unified(l, secureTLS) // TLS and plain clients on one port
+	}
+	var sl net.Listener
+	if secure != nil && secure.SecurePort != 0 {
+		if sl, err = listenTLS(secure, secureTLS); err != nil {
+			ls.close()
+			log.Error("cannot listen", zap.Error(err))
+			return 1
+		}
+	}
+	closeListeners := func() {
+		ls.close()
+		if sl != nil {
+			sl.Close()
+		}
+	}
 
 	lock, err := claimDataDirs(cfg.DataDir, cfg.DataLogDir)
 	if err != nil {
-		ls.close()
+		closeListeners()
 		log.Error("cannot start", zap.Error(err))
 		return 1
 	}
@@ -128,7 +156,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
-		ls.close()
+		closeListeners()
 		log.Error("cannot start", zap.Error(err))
 		if errors.Is(err, cluster.ErrConfig) {
 			return 2
@@ -140,8 +168,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		role = fmt.Sprintf(", server.%d of %d", cfg.ServerID, len(cfg.Servers))
 	}
 	fmt.Fprintf(stdout, "herd %s serving ZooKeeper clients on %s (data dir %s%s)\n", version(), l.Addr(), cfg.DataDir, role)
-	served := make(chan error, 1)
+	if sl != nil {
+		fmt.Fprintf(stdout, "herd serving ZooKeeper clients over TLS on %s\n", sl.Addr())
+	}
+	served := make(chan error, 2)
 	go func() { served <- srv.Serve(l) }()
+	if sl != nil {
+		go func() { served <- srv.Serve(sl) }()
+	}
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
@@ -246,6 +280,7 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.FourLetterWords = zc.FourLetterWhitelist
 	cfg.SuperDigest = zc.SuperDigest
 	cfg.ExtendedTypes = zc.ExtendedTypesEnabled
+	cfg.EnforceQuota = zc.EnforceQuota
 	cfg.ServerID = zc.MyID
 	cfg.LogSegmentSize = zc.PreAllocSize
 	cfg.MaxOutstandingRequests = zc.GlobalOutstandingLimit
@@ -253,6 +288,10 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.MaxOutboundBytes = zc.MaxOutboundBytes
 	cfg.ReconfigEnabled = zc.ReconfigEnabled
 	cfg.SnapCount = zc.SnapCount
+	if zc.PurgeInterval > 0 {
+		// herd purges as each snapshot is taken, not on a timer.
+		cfg.SnapshotsRetained = zc.SnapRetainCount
+	}
 	if zc.Distributed() {
 		cfg.Servers = zooCfgMembers(zc)
 		log.Info("cluster member", zap.Int("myid", zc.MyID), zap.Int("servers", len(zc.Servers)),

@@ -46,6 +46,8 @@ type Config struct {
 	// are sent to a lagging follower instead of the snapshot) until their
 	// file is dropped. Default storage.DefaultSegmentSize.
 	LogSegmentSize int
+	// SnapshotsRetained is how many snapshots the store keeps (storage.Options).
+	SnapshotsRetained int
 
 	// PeerListener and ElectionListener, when set, are used instead of
 	// listening on this member's peer and election ports (tests open them on

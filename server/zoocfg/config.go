@@ -11,6 +11,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // ErrInvalid is wrapped by every error about the content of a configuration.
@@ -21,6 +23,8 @@ const (
 	DefaultTickTime       = 2000 * time.Millisecond
 	DefaultMaxClientCnxns = 60
 	DefaultJuteMaxBuffer  = 0xfffff
+	// MinSnapRetainCount is the fewest snapshots autopurge keeps.
+	MinSnapRetainCount = 3
 )
 
 // Roles a server.N line can give a member.
@@ -41,6 +45,15 @@ type Config struct {
 	ClientPort int
 	// ClientPortAddress is the address to listen on; empty means all interfaces.
 	ClientPortAddress string
+	// SecurePort is secureClientPort, the TLS client port; 0 when unset.
+	SecurePort int
+	// SecurePortAddress is secureClientPortAddress; empty means all interfaces.
+	SecurePortAddress string
+	// TLS holds the ssl.* keys the secure port uses.
+	TLS tlsconf.Options
+	// PortUnification (client.portUnification) serves TLS and plain clients
+	// on clientPort alike, with the TLS settings.
+	PortUnification bool
 	// MaxClientCnxns limits connections per client IP; 0 means no limit.
 	MaxClientCnxns int
 	// MinSessionTimeout and MaxSessionTimeout bound negotiated session timeouts
@@ -55,6 +68,8 @@ type Config struct {
 	SuperDigest string
 	// ExtendedTypesEnabled turns on TTL nodes.
 	ExtendedTypesEnabled bool
+	// EnforceQuota refuses writes over hard quota limits (enforceQuota).
+	EnforceQuota bool
 	// PreAllocSize is the log preallocation block (preAllocSize, KiB in the
 	// file; herd's log segment size). 0 when unset.
 	PreAllocSize int
@@ -79,6 +94,12 @@ type Config struct {
 	// runs a standalone server, as ZooKeeper does; false runs it as a
 	// one-member ensemble that reconfig can grow.
 	StandaloneEnabled bool
+	// SnapRetainCount is autopurge.snapRetainCount: snapshots kept when
+	// purging (default 3; smaller values are raised to 3, as ZooKeeper does).
+	SnapRetainCount int
+	// PurgeInterval is autopurge.purgeInterval in hours; 0 (the default)
+	// turns ZooKeeper's purge task off.
+	PurgeInterval int
 	// SnapCount is how many transactions go into the log between snapshots
 	// (snapCount); 0 means herd's default.
 	SnapCount int
@@ -119,6 +140,7 @@ func Default() *Config {
 		JuteMaxBuffer:       DefaultJuteMaxBuffer,
 		FourLetterWhitelist: []string{"srvr"},
 		StandaloneEnabled:   true,
+		SnapRetainCount:     3,
 		Servers:             map[int]Server{},
 		Extra:               map[string]string{},
 	}
@@ -138,6 +160,19 @@ func (c *Config) ClientAddr() string {
 		host = "0.0.0.0"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(c.ClientPort))
+}
+
+// SecureAddr returns the address of the TLS client port, "host:port", or ""
+// when secureClientPort is unset.
+func (c *Config) SecureAddr() string {
+	if c.SecurePort == 0 {
+		return ""
+	}
+	host := c.SecurePortAddress
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.SecurePort))
 }
 
 // Distributed reports whether the file describes an ensemble: server.N

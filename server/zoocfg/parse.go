@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // Parse reads a zoo.cfg from r and applies ZooKeeper's defaults and checks.
@@ -33,13 +35,14 @@ var sysprops = map[string]bool{
 	"4lw.commands.whitelist":                   true,
 	"DigestAuthenticationProvider.superDigest": true,
 	"extendedTypesEnabled":                     true,
+	"enforceQuota":                             true,
 	"jute.maxbuffer":                           true,
 	"globalOutstandingLimit":                   true,
 	"preAllocSize":                             true,
 }
 
 func (c *Config) set(key, value string) error {
-	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && sysprops[k] {
+	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.") || k == "client.portUnification") {
 		key = k
 	}
 	var err error
@@ -54,6 +57,30 @@ func (c *Config) set(key, value string) error {
 		c.ClientPort, err = port(value, true)
 	case key == "clientPortAddress":
 		c.ClientPortAddress = value
+	case key == "secureClientPort":
+		c.SecurePort, err = port(value, true)
+	case key == "secureClientPortAddress":
+		c.SecurePortAddress = value
+	case key == "client.portUnification":
+		c.PortUnification, err = boolean(value)
+	case key == "ssl.keyStore.location":
+		c.TLS.KeyStore = value
+	case key == "ssl.keyStore.type":
+		c.TLS.KeyStoreType = value
+	case key == "ssl.trustStore.location":
+		c.TLS.TrustStore = value
+	case key == "ssl.trustStore.type":
+		c.TLS.TrustStoreType = value
+	case key == "ssl.keyStore.password", key == "ssl.trustStore.password":
+		// Read for PEM files only when a key is encrypted, which herd refuses
+		// (tlsconf); consumed here so a secret is never logged as ignored.
+	case key == "ssl.clientAuth":
+		switch strings.ToLower(value) {
+		case "", tlsconf.ClientAuthNone, tlsconf.ClientAuthWant, tlsconf.ClientAuthNeed:
+			c.TLS.ClientAuth = value
+		default:
+			err = fmt.Errorf("%w: %q is not none, want or need", ErrInvalid, value)
+		}
 	case key == "maxClientCnxns":
 		c.MaxClientCnxns, err = nonNegative(value)
 	case key == "minSessionTimeout":
@@ -71,6 +98,8 @@ func (c *Config) set(key, value string) error {
 		c.SuperDigest = value
 	case key == "extendedTypesEnabled":
 		c.ExtendedTypesEnabled, err = boolean(value)
+	case key == "enforceQuota":
+		c.EnforceQuota, err = boolean(value)
 	case key == "preAllocSize":
 		var kib int
 		kib, err = positive(value)
@@ -89,6 +118,12 @@ func (c *Config) set(key, value string) error {
 		c.ReconfigEnabled, err = boolean(value)
 	case key == "standaloneEnabled":
 		c.StandaloneEnabled, err = boolean(value)
+	case key == "autopurge.snapRetainCount":
+		// ZooKeeper raises a smaller count to 3 (with a warning).
+		c.SnapRetainCount, err = integer(value)
+		c.SnapRetainCount = max(c.SnapRetainCount, MinSnapRetainCount)
+	case key == "autopurge.purgeInterval":
+		c.PurgeInterval, err = integer(value)
 	case key == "snapCount":
 		c.SnapCount, err = positive(value)
 	case key == "dynamicConfigFile":
@@ -114,6 +149,15 @@ func (c *Config) finish() error {
 	}
 	if c.ClientPort == 0 && c.ClientPortAddress != "" {
 		return fmt.Errorf("zoocfg: %w: clientPortAddress is set but clientPort is not set", ErrInvalid)
+	}
+	if c.SecurePort == 0 && c.SecurePortAddress != "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPortAddress is set but secureClientPort is not set", ErrInvalid)
+	}
+	if c.PortUnification && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: client.portUnification is set but ssl.keyStore.location is not set", ErrInvalid)
+	}
+	if c.SecurePort != 0 && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPort is set but ssl.keyStore.location is not set", ErrInvalid)
 	}
 	if c.MinSessionTimeout < 0 {
 		c.MinSessionTimeout = 2 * c.TickTime

@@ -84,16 +84,17 @@ escaped\ key=tab\there\u0041
 		InitLimit:            10,
 		SyncLimit:            5,
 		StandaloneEnabled:    true,
+		SnapRetainCount:      3,
+		PurgeInterval:        1,
 		Servers: map[int]Server{
 			1: {Host: "10.0.0.1", PeerPort: 2888, ElectionPort: 3888, Role: RoleParticipant},
 			2: {Host: "::1", PeerPort: 2889, ElectionPort: 3889, Role: RoleObserver, ClientAddr: "0.0.0.0:2182"},
 			3: {Host: "host3", PeerPort: 2890, ElectionPort: 3890, Role: RoleParticipant, ClientAddr: "127.0.0.3:2183"},
 		},
 		Extra: map[string]string{
-			"admin.enableServer":      "false",
-			"autopurge.purgeInterval": "1",
-			"long.value":              "one two",
-			"escaped key":             "tab\thereA",
+			"admin.enableServer": "false",
+			"long.value":         "one two",
+			"escaped key":        "tab\thereA",
 		},
 	}
 	if !reflect.DeepEqual(c, want) {

@@ -98,6 +98,10 @@ type Config struct {
 	// while the workers run, from one goroutine, and never after Run returns.
 	Progress         func(Progress)
 	ProgressInterval time.Duration
+	// Measure, when set, is called with true just before the workers start
+	// and with false as soon as they are done, so a caller can sample
+	// server figures (CPU time) over the measured phase only.
+	Measure func(start bool)
 }
 
 // Progress is a running total, reported while a run is under way.

@@ -110,6 +110,9 @@ func (r *runner) prepare() ([]*worker, error) {
 
 // execute runs the workers and gathers their figures.
 func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error) {
+	if r.cfg.Measure != nil {
+		r.cfg.Measure(true)
+	}
 	// The clock starts before the deadline is set, so Elapsed is never
 	// shorter than Duration.
 	start := time.Now()
@@ -136,6 +139,9 @@ func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error)
 	stopProgress := r.reportProgress(start, &counts, done)
 	r.await(runCtx, done)
 	elapsed := time.Since(start)
+	if r.cfg.Measure != nil {
+		r.cfg.Measure(false)
+	}
 	stopProgress()
 
 	res := Result{Workload: r.cfg.Workload, Conns: r.cfg.Conns, Goroutines: r.cfg.Goroutines, Elapsed: elapsed}

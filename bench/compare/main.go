@@ -14,6 +14,7 @@
 //	go run ./bench/compare -nodes 3 -workloads lock,recipeLock
 //	go run ./bench/compare -nodes 1 -conns 1 -goroutines 1 -workloads create
 //	go run ./bench/compare -mode restart -znodes 1000000   # restart and memory per znode
+//	go run ./bench/compare -mode scale                      # 1M znodes, 10k sessions, 100k watches
 //
 // The machine is usually shared: the load average is printed before and
 // after, and only ratios from one run mean anything.
@@ -53,6 +54,8 @@ type options struct {
 	only       string // "herd", "zookeeper" or "" for both
 	mode       string
 	znodes     int
+	sessions   int
+	watches    int
 	keep       bool
 }
 
@@ -72,8 +75,10 @@ func main() {
 	flag.StringVar(&o.zkCP, "zk-classpath", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar", "ZooKeeper's Java class path")
 	flag.StringVar(&o.zkHeap, "zk-heap", "2g", "ZooKeeper's -Xmx")
 	flag.StringVar(&o.only, "only", "", "run only herd or only zookeeper")
-	flag.StringVar(&o.mode, "mode", "table", "table (workloads) or restart (load -znodes, measure memory, restart, time to serve)")
-	flag.IntVar(&o.znodes, "znodes", 1_000_000, "restart: znodes of 100 bytes under one parent")
+	flag.StringVar(&o.mode, "mode", "table", "table (workloads), restart (load -znodes, measure memory, restart, time to serve) or scale (-znodes, -sessions, -watches, then fire the watches)")
+	flag.IntVar(&o.znodes, "znodes", 1_000_000, "restart, scale: znodes of -value-size bytes under one parent")
+	flag.IntVar(&o.sessions, "sessions", 10_000, "scale: sessions")
+	flag.IntVar(&o.watches, "watches", 100_000, "scale: data watches")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
 	flag.Parse()
 	for _, s := range strings.Split(*nodes, ",") {
@@ -119,6 +124,8 @@ func main() {
 		err = runTable(ctx, o, root)
 	case "restart":
 		err = runRestart(ctx, o, root)
+	case "scale":
+		err = runScale(ctx, o, root)
 	default:
 		err = fmt.Errorf("unknown -mode %q", o.mode)
 	}

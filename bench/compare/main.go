@@ -56,6 +56,7 @@ type options struct {
 	znodes     int
 	sessions   int
 	watches    int
+	loadBatch  int
 	keep       bool
 }
 
@@ -77,6 +78,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "run only herd or only zookeeper")
 	flag.StringVar(&o.mode, "mode", "table", "table (workloads), restart (load -znodes, measure memory, restart, time to serve) or scale (-znodes, -sessions, -watches, then fire the watches)")
 	flag.IntVar(&o.znodes, "znodes", 1_000_000, "restart, scale: znodes of -value-size bytes under one parent")
+	flag.IntVar(&o.loadBatch, "load-batch", 200, "restart, scale: creates per multi request when loading (1: plain creates from conns × goroutines workers)")
 	flag.IntVar(&o.sessions, "sessions", 10_000, "scale: sessions")
 	flag.IntVar(&o.watches, "watches", 100_000, "scale: data watches")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")

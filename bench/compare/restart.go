@@ -19,8 +19,8 @@ const restartBatch = 200
 // answers srvr and until a getChildren of the parent returns every child.
 func runRestart(ctx context.Context, o options, root string) error {
 	n := o.nodes[0]
-	fmt.Printf("\nrestart: %d znodes of %d bytes under /big, %d node(s), created by multi batches of %d from %d sessions\n",
-		o.znodes, o.valueSize, n, restartBatch, o.conns)
+	fmt.Printf("\nrestart: %d znodes of %d bytes under /big, %d node(s), created %d per request from %d sessions\n",
+		o.znodes, o.valueSize, n, max(o.loadBatch, 1), o.conns)
 	for _, k := range kinds(o) {
 		if err := restartOne(ctx, o, root, k, n); err != nil {
 			return err
@@ -74,7 +74,10 @@ func restartOne(ctx context.Context, o options, root, kind string, n int) error 
 	return nil
 }
 
-// load creates /big and o.znodes children in multi batches.
+// load creates /big and o.znodes children: in multi batches of
+// o.loadBatch from o.conns sessions, or, with o.loadBatch 1, one create per
+// request from o.conns × o.goroutines workers (a log of one entry per znode,
+// as an application's creates make).
 func load(addrs []string, o options) error {
 	conns := make([]*zk.Conn, o.conns)
 	for i := range conns {
@@ -90,19 +93,32 @@ func load(addrs []string, o options) error {
 		return err
 	}
 	value := make([]byte, o.valueSize)
+	batch := max(o.loadBatch, 1)
+	workers := len(conns)
+	if batch == 1 {
+		workers *= max(o.goroutines, 1)
+	}
 	var wg sync.WaitGroup
-	errs := make([]error, len(conns))
-	for ci, c := range conns {
+	errs := make([]error, workers)
+	for wi := range workers {
+		c := conns[wi%len(conns)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for s := ci * restartBatch; s < o.znodes; s += len(conns) * restartBatch {
+			for s := wi * batch; s < o.znodes; s += workers * batch {
+				if batch == 1 {
+					if _, err := c.Create(fmt.Sprintf("/big/c%07d", s), value, 0, acl); err != nil {
+						errs[wi] = err
+						return
+					}
+					continue
+				}
 				var ops []any
-				for i := s; i < min(s+restartBatch, o.znodes); i++ {
+				for i := s; i < min(s+batch, o.znodes); i++ {
 					ops = append(ops, &zk.CreateRequest{Path: fmt.Sprintf("/big/c%07d", i), Data: value, Acl: acl})
 				}
 				if _, err := c.Multi(ops...); err != nil {
-					errs[ci] = err
+					errs[wi] = err
 					return
 				}
 			}

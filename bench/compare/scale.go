@@ -117,6 +117,60 @@ func scaleOne(ctx context.Context, o options, root, kind string) error {
 	fmt.Printf("%s: %d of %d watches fired in %v (writes took %v, %.2f µs/watch); RSS %d MB, VmHWM %d MB; load %s\n",
 		t.name, got-before, o.watches, fired.Round(time.Millisecond), written.Round(time.Millisecond),
 		float64(fired.Microseconds())/float64(o.watches), rss>>20, hwm>>20, loadavg())
+	return fanOut(ctx, t, conns, writer, value)
+}
+
+// fanOut has every session watch one znode, changes it once and times
+// until every session has its notification.
+func fanOut(ctx context.Context, t *target, conns []*wireclient.Conn, writer *zk.Conn, value []byte) error {
+	const path = "/big/c0000000"
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(conns); i = int(next.Add(1)) - 1 {
+				var resp proto.GetDataResponse
+				dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				_, err := conns[i].Do(dctx, proto.OpGetData, &proto.PathWatchRequest{Path: path, Watch: true}, &resp)
+				cancel()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return fmt.Errorf("%s: fan-out watches: %w", t.name, err)
+	default:
+	}
+	var before uint64
+	for _, c := range conns {
+		before += c.Notifications()
+	}
+	start := time.Now()
+	if _, err := writer.Set(path, value, -1); err != nil {
+		return fmt.Errorf("%s: fan-out setData: %w", t.name, err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	var got uint64
+	for {
+		got = 0
+		for _, c := range conns {
+			got += c.Notifications()
+		}
+		if got-before >= uint64(len(conns)) || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("%s: one setData fired %d of %d sessions' watches in %v; load %s\n", t.name, got-before, len(conns),
+		time.Since(start).Round(100*time.Microsecond), loadavg())
 	return nil
 }
 

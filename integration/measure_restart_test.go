@@ -134,11 +134,18 @@ func connectZK(t *testing.T, addr string) *zk.Conn {
 	return c
 }
 
-// loadBig creates /big and n children of 100 bytes in multi batches of 200
-// from 4 sessions.
+// loadBig creates /big and n children of 100 bytes in multi batches of
+// MEASURE_LOAD_BATCH (default 200; 1 means plain creates, from 64 workers)
+// over 4 sessions.
 func loadBig(t *testing.T, addr string, n int) {
 	t.Helper()
-	const batch, sessions = 200, 4
+	batch, _ := strconv.Atoi(envOr("MEASURE_LOAD_BATCH", "200"))
+	batch = max(batch, 1)
+	const sessions = 4
+	workers := sessions
+	if batch == 1 {
+		workers = 64
+	}
 	acl := zk.WorldACL(zk.PermAll)
 	c0 := connectZK(t, addr)
 	if _, err := c0.Create("/big", nil, 0, acl); err != nil {
@@ -146,13 +153,24 @@ func loadBig(t *testing.T, addr string, n int) {
 	}
 	value := make([]byte, 100)
 	var wg sync.WaitGroup
-	errs := make([]error, sessions)
-	for s := 0; s < sessions; s++ {
-		c := connectZK(t, addr)
+	errs := make([]error, workers)
+	conns := make([]*zk.Conn, sessions)
+	for i := range conns {
+		conns[i] = connectZK(t, addr)
+	}
+	for s := 0; s < workers; s++ {
+		c := conns[s%sessions]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i0 := s * batch; i0 < n; i0 += sessions * batch {
+			for i0 := s * batch; i0 < n; i0 += workers * batch {
+				if batch == 1 {
+					if _, err := c.Create(fmt.Sprintf("/big/c%07d", i0), value, 0, acl); err != nil {
+						errs[s] = err
+						return
+					}
+					continue
+				}
 				var ops []any
 				for i := i0; i < min(i0+batch, n); i++ {
 					ops = append(ops, &zk.CreateRequest{Path: fmt.Sprintf("/big/c%07d", i), Data: value, Acl: acl})

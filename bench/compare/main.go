@@ -133,6 +133,9 @@ func main() {
 	}
 	fmt.Printf("load average after: %s\n", loadavg())
 	if err != nil {
+		if !o.keep {
+			os.RemoveAll(root) // fatalf skips the deferred removal
+		}
 		fatalf("%v", err)
 	}
 }

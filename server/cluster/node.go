@@ -56,6 +56,7 @@ type Node struct {
 	fw   *forwarder
 
 	futures chan localFuture // raft futures of entries appended here, in order
+	nudgeCh chan struct{}    // see nudgeCommit
 	doubtMu sync.Mutex
 	inDoubt []doubtful
 
@@ -107,6 +108,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		peerConns: map[*peerConn]struct{}{},
 		reports:   map[int]report{},
 		futures:   make(chan localFuture, 4096),
+		nudgeCh:   make(chan struct{}, 1),
 	}
 	base := DefaultTiming
 	if cfg.Standalone() {
@@ -119,6 +121,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	_, _ = rand.Read(inc[:])
 	n.incarnation = binary.BigEndian.Uint64(inc[:])
 	n.fsm = newAppliedFSM(cfg.FSM, n.self, n.incarnation)
+	if !cfg.Standalone() {
+		n.fsm.afterApply = n.nudgeCommit
+	}
 	n.fsm.faults, n.fsm.stop = cfg.Faults, n.done
 
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: zapWriter{cfg.Logger.Named("raft")}})
@@ -189,8 +194,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	go n.watchFutures()
 	go n.resolver()
 	if !cfg.Standalone() {
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go n.sendReports()
+		go n.runNudges()
 	}
 	return n, nil
 }
@@ -407,8 +413,9 @@ func (n *Node) Sync(ctx context.Context) error {
 	return n.WaitApplied(ctx, index)
 }
 
-// leaderCommitIndex returns the commit index of a leader that has just
-// confirmed it still leads.
+// leaderCommitIndex returns, on a leader that has just confirmed it still
+// leads, the index of the last real entry it had committed: what a node must
+// apply to have seen every write acknowledged anywhere.
 func (n *Node) leaderCommitIndex(ctx context.Context) (uint64, error) {
 	if n.raft.State() != raft.Leader {
 		return 0, ErrNoLeader
@@ -416,7 +423,12 @@ func (n *Node) leaderCommitIndex(ctx context.Context) (uint64, error) {
 	if err := waitFuture(ctx, n.raft.VerifyLeader()); err != nil {
 		return 0, raftError(err)
 	}
-	return n.raft.CommitIndex(), nil
+	// Every entry committed so far is applied here first, so that the last
+	// real one among them is known (see realIndex).
+	if err := n.WaitApplied(ctx, n.raft.CommitIndex()); err != nil {
+		return 0, err
+	}
+	return n.fsm.realIndex(), nil
 }
 
 // CallLeader runs the leader's handler for method with body and returns its

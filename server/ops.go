@@ -1,0 +1,163 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/server/cluster"
+	"github.com/herd-io/herd/server/fourlw"
+	"github.com/herd-io/herd/server/metrics"
+	"github.com/herd-io/herd/server/tree"
+)
+
+// opsMetrics holds the figures that must be recorded as they happen (the
+// rest are read from the server's state when asked for, see Stats).
+type opsMetrics struct {
+	read, update *metrics.Summary // request latencies (readlatency, updatelatency)
+	fsync        *metrics.Summary // Raft log writes (fsynctime)
+	snapshot     *metrics.Summary // snapshot writes (snapshottime)
+	election     *metrics.Summary // time without a leader (election_time)
+
+	leaderChanges atomic.Int64
+
+	regOnce  sync.Once
+	registry *prometheus.Registry
+}
+
+func newOpsMetrics() *opsMetrics {
+	return &opsMetrics{
+		read:     metrics.NewSummary("readlatency", metrics.Advanced),
+		update:   metrics.NewSummary("updatelatency", metrics.Advanced),
+		fsync:    metrics.NewSummary("fsynctime", metrics.Basic),
+		snapshot: metrics.NewSummary("snapshottime", metrics.Basic),
+		election: metrics.NewSummary("election_time", metrics.Basic),
+	}
+}
+
+func (m *opsMetrics) summaries() []*metrics.Summary {
+	return []*metrics.Summary{m.read, m.update, m.fsync, m.snapshot, m.election}
+}
+
+func (m *opsMetrics) observers() cluster.Observers {
+	return cluster.Observers{LogWrite: m.fsync.Observe, Snapshot: m.snapshot.Observe}
+}
+
+// requestDone records an answered request: its latency by kind and, past
+// Config.SlowRequest, a warning.
+func (c *conn) requestDone(s *slot, d time.Duration) {
+	m := c.srv.ops
+	switch {
+	case s.proposal != nil:
+		m.update.Observe(d)
+	case s.reply == nil && s.async == nil:
+		m.read.Observe(d)
+	}
+	if t := c.srv.cfg.SlowRequest; t > 0 && d >= t {
+		c.log.Warn("slow request", zap.Stringer("op", s.hdr.Op), zap.Int32("xid", s.hdr.Xid),
+			zap.Duration("took", d), zap.Duration("threshold", t))
+	}
+}
+
+// leadershipSeen tracks elections for metrics: how long the node went
+// without a leader (election_time) and how many leaders it has seen.
+type leadershipSeen struct {
+	leader    int
+	term      uint64
+	lostSince time.Time // when the node last had no leader; zero while it has one
+}
+
+func (l *leadershipSeen) update(m *opsMetrics, st cluster.State, now time.Time) {
+	switch {
+	case st.Leader == 0:
+		if l.lostSince.IsZero() {
+			l.lostSince = now
+		}
+	default:
+		if !l.lostSince.IsZero() {
+			m.election.Observe(now.Sub(l.lostSince))
+			l.lostSince = time.Time{}
+		}
+		if st.Leader != l.leader || st.Term != l.term {
+			m.leaderChanges.Add(1)
+			l.leader, l.term = st.Leader, st.Term
+		}
+	}
+}
+
+// Stats returns the node's figures now: what srvr, mntr, the AdminServer and
+// the Prometheus scrape all report.
+func (s *Server) Stats() fourlw.ServerStats {
+	cs := s.node.State()
+	st := fourlw.ServerStats{
+		Serving:         cs.Ready,
+		Mode:            cs.Role.String(),
+		PacketsReceived: s.stats.received.Load(),
+		PacketsSent:     s.stats.sent.Load(),
+		Zxid:            s.fsm.LastZxid(),
+		Uptime:          time.Since(s.started),
+		WatchCount:      int64(s.watches.Count()),
+		GlobalSessions:  int64(len(s.fsm.Sessions())),
+		AuthFailedCount: s.stats.authFailed.Load(),
+	}
+	if s.clustered() {
+		ls := s.node.LeaderStats()
+		st.QuorumSize = int64(ls.Voters)
+		st.Learners = int64(ls.Learners)
+		st.SyncedFollowers = int64(ls.SyncedFollowers)
+		st.SyncedObservers = int64(ls.SyncedObservers)
+	}
+	st.ProposalSizeLast, st.ProposalSizeMin, st.ProposalSizeMax = s.node.ProposalSizes()
+	st.LatencyMin, st.LatencyAvg, st.LatencyMax = s.stats.latency.get()
+	conns := s.connList()
+	st.Connections = int64(len(conns))
+	for _, c := range conns {
+		st.Outstanding += int64(len(c.slots))
+	}
+	s.fsm.Read(func(t *tree.Tree) {
+		st.NodeCount = int64(t.NodeCount())
+		st.EphemeralsCount = int64(t.EphemeralCount())
+		st.ApproximateDataSize = t.ApproximateDataSize()
+	})
+	st.OpenFileDescriptors, st.MaxFileDescriptors = fourlw.ProcessFileDescriptors()
+	st.DataDirSize, st.LogDirSize = s.diskUsage()
+	for _, sm := range s.ops.summaries() {
+		st.Summaries = append(st.Summaries, sm.Stats())
+	}
+	rs := s.node.RaftStats()
+	st.Raft = fourlw.RaftStats{Term: rs.Term, CommitIndex: rs.CommitIndex, AppliedIndex: rs.AppliedIndex,
+		LastContact: rs.LastContact, LeaderChanges: s.ops.leaderChanges.Load(),
+		LastSnapshotIndex: rs.LastSnapshotIndex, LastSnapshotDuration: rs.LastSnapshotDuration}
+	return st
+}
+
+// Source returns the live data the four-letter words print, for other
+// front ends (the AdminServer's /commands).
+func (s *Server) Source() fourlw.Source { return fourLetterSource{srv: s} }
+
+// Metrics returns a Prometheus registry of the node's figures under
+// ZooKeeper's names (see package metrics). Serve it with metrics.Handler.
+func (s *Server) Metrics() *prometheus.Registry {
+	s.ops.regOnce.Do(func() { s.ops.registry = metrics.NewRegistry(s.Stats, s.ops.summaries()...) })
+	return s.ops.registry
+}
+
+// clientPort returns the port of the first client listener, for conf when no
+// connection asks (the AdminServer); 0 before Serve.
+func (s *Server) clientPort() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for l := range s.listeners {
+		if ta, ok := l.Addr().(*net.TCPAddr); ok {
+			return ta.Port
+		}
+	}
+	return 0
+}
+
+func sessionField(id int64) zap.Field { return zap.String("session", fmt.Sprintf("0x%x", id)) }

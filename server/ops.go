@@ -13,6 +13,7 @@ import (
 	"github.com/herd-io/herd/server/cluster"
 	"github.com/herd-io/herd/server/fourlw"
 	"github.com/herd-io/herd/server/metrics"
+	"github.com/herd-io/herd/server/proto"
 	"github.com/herd-io/herd/server/tree"
 )
 
@@ -25,6 +26,7 @@ type opsMetrics struct {
 	election     *metrics.Summary // time without a leader (election_time)
 
 	leaderChanges atomic.Int64
+	slowFsyncs    atomic.Int64 // log writes over fsyncWarning
 
 	regOnce  sync.Once
 	registry *prometheus.Registry
@@ -44,8 +46,19 @@ func (m *opsMetrics) summaries() []*metrics.Summary {
 	return []*metrics.Summary{m.read, m.update, m.fsync, m.snapshot, m.election}
 }
 
+// fsyncWarning is ZooKeeper's fsync.warningthresholdms default.
+const fsyncWarning = time.Second
+
 func (m *opsMetrics) observers() cluster.Observers {
-	return cluster.Observers{LogWrite: m.fsync.Observe, Snapshot: m.snapshot.Observe}
+	return cluster.Observers{
+		LogWrite: func(d time.Duration) {
+			m.fsync.Observe(d)
+			if d > fsyncWarning {
+				m.slowFsyncs.Add(1)
+			}
+		},
+		Snapshot: m.snapshot.Observe,
+	}
 }
 
 // requestDone records an answered request: its latency by kind and, past
@@ -129,6 +142,7 @@ func (s *Server) Stats() fourlw.ServerStats {
 	for _, sm := range s.ops.summaries() {
 		st.Summaries = append(st.Summaries, sm.Stats())
 	}
+	st.FsyncThresholdExceeded = s.ops.slowFsyncs.Load()
 	rs := s.node.RaftStats()
 	st.Raft = fourlw.RaftStats{Term: rs.Term, CommitIndex: rs.CommitIndex, AppliedIndex: rs.AppliedIndex,
 		LastContact: rs.LastContact, LeaderChanges: s.ops.leaderChanges.Load(),
@@ -161,3 +175,42 @@ func (s *Server) clientPort() int {
 }
 
 func sessionField(id int64) zap.Field { return zap.String("session", fmt.Sprintf("0x%x", id)) }
+
+// Znode is one node of the tree as a read-only browser shows it.
+type Znode struct {
+	Path string
+	// Data is nil when the node has none or Readable is false.
+	Data []byte
+	Stat proto.Stat
+	// Children are the child names, sorted; nil when Readable is false.
+	Children []string
+	// Readable is false when the node's ACL does not let an unauthenticated
+	// client read it: the browser shows its stat only.
+	Readable bool
+}
+
+// Znode returns the node at path as an unauthenticated client may see it
+// (world:anyone), for the web view. It fails with proto.ErrNoNode (wrapped)
+// when there is no such node.
+func (s *Server) Znode(path string) (Znode, error) {
+	z := Znode{Path: path}
+	var err error
+	s.fsm.Read(func(t *tree.Tree) {
+		st, ok := t.Stat(path)
+		if !ok {
+			err = fmt.Errorf("server: %q: %w", path, proto.ErrNoNode)
+			return
+		}
+		z.Stat = st
+		var cerr, derr error
+		z.Children, _, cerr = t.GetChildren(tree.Caller{}, path)
+		z.Data, _, derr = t.GetData(tree.Caller{}, path)
+		z.Readable = cerr == nil && derr == nil
+		if !z.Readable {
+			z.Children, z.Data = nil, nil
+		}
+		// The tree's buffers are reused under its lock; the copy outlives it.
+		z.Data = append([]byte(nil), z.Data...)
+	})
+	return z, err
+}

@@ -95,6 +95,10 @@ type ServerStats struct {
 	// prints each as avg_, min_, max_, cnt_ and sum_ lines, plus p50_, p95_,
 	// p99_ and p999_ for those with quantiles.
 	Summaries []Summary
+	// FsyncThresholdExceeded counts log writes slower than ZooKeeper's
+	// fsync.warningthresholdms default, 1s (srvr's JSON
+	// fsync_threshold_exceed_count).
+	FsyncThresholdExceeded int64
 	// Raft holds herd's replication figures (mntr zk_herd_raft_* lines).
 	Raft RaftStats
 	// Metrics are extra mntr lines, keys without the "zk_" prefix, printed last.

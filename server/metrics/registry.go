@@ -110,9 +110,6 @@ func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector: one ServerStats per scrape.
 func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.stats()
-	if !st.Serving && st.Mode == "" {
-		return
-	}
 	for _, g := range append(append([]gauge(nil), zkGauges...), herdGauges...) {
 		if g.when != nil && !g.when(&st) {
 			continue
@@ -126,21 +123,27 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // NewRegistry returns a registry holding the node's figures under
-// ZooKeeper's names: the gauges read from stats at each scrape, the given
-// summaries, and Go's runtime and process collectors (ZooKeeper's provider
-// adds the JVM's).
+// ZooKeeper's names: the gauges read from stats at each scrape and the given
+// summaries.
 func NewRegistry(stats func() fourlw.ServerStats, summaries ...*Summary) *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(newStatsCollector(stats))
 	for _, s := range summaries {
 		r.MustRegister(s)
 	}
+	return r
+}
+
+// Runtime returns a registry of Go's runtime and process metrics, which a
+// scrape adds as ZooKeeper's provider adds the JVM's (exportJvmInfo).
+func Runtime() *prometheus.Registry {
+	r := prometheus.NewRegistry()
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
 }
 
-// Handler serves a registry in Prometheus's text format, at /metrics as
-// ZooKeeper's provider serves it.
-func Handler(r *prometheus.Registry) http.Handler {
-	return promhttp.HandlerFor(r, promhttp.HandlerOpts{})
+// Handler serves the gatherers' metrics in Prometheus's text format, at
+// /metrics as ZooKeeper's provider serves them.
+func Handler(gs ...prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(prometheus.Gatherers(gs), promhttp.HandlerOpts{})
 }

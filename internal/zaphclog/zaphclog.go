@@ -17,14 +17,34 @@ import (
 // Debug; Info, Warn and Error to their namesakes. Which levels are written is
 // decided by z's core (SetLevel is ignored): `herd serve --log-level warn`
 // shows Raft's warnings and hides its info lines.
-func New(z *zap.Logger) hclog.Logger {
-	return &logger{z: z.WithOptions(zap.AddCallerSkip(1))}
+func New(z *zap.Logger, opts ...Option) hclog.Logger {
+	l := &logger{z: z.WithOptions(zap.AddCallerSkip(1))}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Option adjusts the adapter.
+type Option func(*logger)
+
+// Demote logs the message msg (exactly) at level instead of its own: for a
+// warning that is expected in some setup, such as a one-node Raft's
+// "heartbeat timeout reached" before it elects itself at every start.
+func Demote(msg string, level zapcore.Level) Option {
+	return func(l *logger) {
+		if l.demote == nil {
+			l.demote = map[string]zapcore.Level{}
+		}
+		l.demote[msg] = level
+	}
 }
 
 type logger struct {
 	z       *zap.Logger
 	name    string
 	implied []interface{}
+	demote  map[string]zapcore.Level
 }
 
 func zapLevel(l hclog.Level) zapcore.Level {
@@ -69,6 +89,9 @@ func (l *logger) Log(level hclog.Level, msg string, args ...interface{}) {
 		return
 	}
 	lvl := zapLevel(level)
+	if d, ok := l.demote[msg]; ok && d < lvl {
+		lvl = d
+	}
 	if ce := l.z.Check(lvl, msg); ce != nil {
 		ce.Write(fields(args)...)
 	}
@@ -89,7 +112,7 @@ func (l *logger) IsError() bool { return l.z.Core().Enabled(zapcore.ErrorLevel) 
 func (l *logger) ImpliedArgs() []interface{} { return l.implied }
 
 func (l *logger) With(args ...interface{}) hclog.Logger {
-	return &logger{z: l.z.With(fields(args)...), name: l.name,
+	return &logger{z: l.z.With(fields(args)...), name: l.name, demote: l.demote,
 		implied: append(append([]interface{}(nil), l.implied...), args...)}
 }
 
@@ -100,13 +123,13 @@ func (l *logger) Named(name string) hclog.Logger {
 	if l.name != "" {
 		full = l.name + "." + name
 	}
-	return &logger{z: l.z.Named(name), name: full, implied: l.implied}
+	return &logger{z: l.z.Named(name), name: full, implied: l.implied, demote: l.demote}
 }
 
 // ResetNamed cannot drop the names zap already holds; it adds name, which
 // is what raft's callers (Named once, at start) need.
 func (l *logger) ResetNamed(name string) hclog.Logger {
-	return &logger{z: l.z.Named(name), name: name, implied: l.implied}
+	return &logger{z: l.z.Named(name), name: name, implied: l.implied, demote: l.demote}
 }
 
 // SetLevel is ignored: the zap core decides.

@@ -119,8 +119,13 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	n.fsm.faults, n.fsm.stop = cfg.Faults, n.done
 	n.fsm.observeSnapshot = cfg.Observers.Snapshot
 
-	// Raft's messages arrive at their own level, with their fields.
-	hlog := zaphclog.New(cfg.Logger.Named("raft"))
+	// Raft's messages arrive at their own level, with their fields. A
+	// standalone node's one-voter election at start is no cause for a warning.
+	var hopts []zaphclog.Option
+	if cfg.Standalone() {
+		hopts = append(hopts, zaphclog.Demote("heartbeat timeout reached, starting election", zap.InfoLevel))
+	}
+	hlog := zaphclog.New(cfg.Logger.Named("raft"), hopts...)
 	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir,
 		SegmentSize: cfg.LogSegmentSize, FailWrite: cfg.StorageFaults, Logger: hlog})
 	if err != nil {

@@ -19,7 +19,7 @@ func TestUnknownAndIgnoredKeys(t *testing.T) {
 	}
 	want := []struct {
 		key, suggestion, text string
-		known              bool
+		known                 bool
 	}{
 		{"tickTme", "tickTime", "line 2: tickTme is not a setting herd knows (did you mean tickTime?); ignored", false},
 		{"forceSync", "", "line 3: forceSync is a ZooKeeper setting herd does not honour; ignored", true},

@@ -55,7 +55,8 @@ func Handler(srv *server.Server, opts Options) http.Handler {
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.HandleFunc("GET /{$}", a.overview)
-	mux.HandleFunc("GET /tree", a.tree)
+	mux.HandleFunc("GET /tree/{path...}", a.tree)
+	mux.Handle("GET /tree", http.RedirectHandler("/tree/", http.StatusMovedPermanently))
 	return mux
 }
 

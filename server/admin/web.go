@@ -23,7 +23,7 @@ import (
 var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"hexid":  func(id int64) string { return "0x" + formatHex(id) },
+	"hexid":  formatHex,
 	"millis": func(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339) },
 }).ParseFS(templateFS, "templates/*.html"))
 
@@ -114,14 +114,11 @@ type treePage struct {
 	Error     string
 }
 
-// tree shows one znode: its path as links up the tree, its children as
-// links down, its data as text or hex, and its stat.
+// tree shows one znode, /tree/<path>: its path as links up the tree, its
+// children as links down, its data as text or hex, and its stat.
 func (a *adminServer) tree(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Query().Get("path")
-	if p == "" {
-		p = "/"
-	}
-	if !strings.HasPrefix(p, "/") || (p != "/" && (strings.HasSuffix(p, "/") || path.Clean(p) != p)) {
+	p := "/" + r.PathValue("path")
+	if p != "/" && (strings.HasSuffix(p, "/") || path.Clean(p) != p) {
 		http.Error(w, "bad path "+p, http.StatusBadRequest)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -196,6 +197,13 @@ func TestHealthAndReadiness(t *testing.T) {
 		if m.(map[string]any)["learner_type"] != "participant" {
 			t.Errorf("voting_view member %v", m)
 		}
+	}
+	// The web view lists the members and marks the leader.
+	_, page := get(t, hs.URL+"/")
+	if n := strings.Count(page, "<tr><td>") + strings.Count(page, `<tr class="leader"><td>`); n != 3 ||
+		!strings.Contains(page, `<tr class="leader"><td>`+strconv.Itoa(cl.Leader().Member().ID)+`</td>`) ||
+		!strings.Contains(page, "(this node)") {
+		t.Errorf("members table (%d rows):\n%s", n, page)
 	}
 	follower.CutPeers()
 	deadline := time.Now().Add(20 * time.Second)

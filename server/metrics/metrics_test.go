@@ -218,3 +218,58 @@ func TestMntrAndScrapeAgree(t *testing.T) {
 		t.Error("mntr counted no writes")
 	}
 }
+
+// TestClusterFigures scrapes a three-node cluster: the leader reports the
+// quorum and its followers, a follower its last contact with the leader, and
+// when the leader dies the survivors count an election and a leader change.
+func TestClusterFigures(t *testing.T) {
+	cl := herdtest.StartCluster(t, 3)
+	if err := cl.Settle(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	leader := cl.Leader()
+	lh := httptest.NewServer(metrics.Handler(leader.Server().Metrics()))
+	defer lh.Close()
+	follower := cl.Followers()[0]
+	fh := httptest.NewServer(metrics.Handler(follower.Server().Metrics()))
+	defer fh.Close()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		lf := scrape(t, lh.URL+"/metrics")
+		if gauge(t, lf, "quorum_size") == 3 && gauge(t, lf, "learners") == 2 && gauge(t, lf, "synced_followers") == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("leader: quorum_size %v learners %v synced_followers %v", gauge(t, lf, "quorum_size"),
+				gauge(t, lf, "learners"), gauge(t, lf, "synced_followers"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ff := scrape(t, fh.URL+"/metrics")
+	if _, ok := ff["learners"]; ok {
+		t.Error("a follower reports learners, a leader-only figure in ZooKeeper")
+	}
+	if gauge(t, ff, "quorum_size") != 3 {
+		t.Errorf("follower quorum_size %v", gauge(t, ff, "quorum_size"))
+	}
+	if lc := gauge(t, ff, "herd_raft_last_contact_seconds"); lc < 0 || lc > 10 {
+		t.Errorf("follower last contact %vs", lc)
+	}
+	changes := gauge(t, ff, "herd_raft_leader_changes_total")
+	elections := summaryCount(t, ff, "election_time")
+
+	leader.Kill()
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		ff = scrape(t, fh.URL+"/metrics")
+		if gauge(t, ff, "herd_raft_leader_changes_total") > changes && summaryCount(t, ff, "election_time") > elections {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the leader died: leader changes %v (was %v), elections %d (was %d)",
+				gauge(t, ff, "herd_raft_leader_changes_total"), changes, summaryCount(t, ff, "election_time"), elections)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"html/template"
+	"net"
 	"net/http"
 	"net/netip"
 	"sort"
@@ -317,7 +318,7 @@ func runLeader(a *adminServer, _ fourlw.Source, resp map[string]any) {
 	}
 }
 
-func runVotingView(a *adminServer, _ fourlw.Source, resp map[string]any) {
+func runVotingView(a *adminServer, src fourlw.Source, resp map[string]any) {
 	view := map[string]any{}
 	if isCluster(a.srv) {
 		members, _, _ := a.srv.Cluster().Members()
@@ -326,10 +327,20 @@ func runVotingView(a *adminServer, _ fourlw.Source, resp map[string]any) {
 			if m.Observer() {
 				learner = "observer"
 			}
+			client := m.ClientAddr
+			if client == "" && m.ID == a.srv.Cluster().ID() {
+				// As ZooKeeper: a member knows its own client address from
+				// clientPort even when its server.N line does not give one.
+				for _, kv := range src.Conf() {
+					if kv.Key == "clientPort" && kv.Value != "0" {
+						client = net.JoinHostPort(m.Host, kv.Value)
+					}
+				}
+			}
 			view[strconv.Itoa(m.ID)] = map[string]any{
 				"server_addresses":   []string{m.PeerAddr()},
 				"election_addresses": []string{m.ElectionAddr()},
-				"client_address":     m.ClientAddr,
+				"client_address":     client,
 				"learner_type":       learner,
 			}
 		}

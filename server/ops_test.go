@@ -58,3 +58,23 @@ func formatHex(n int64) string {
 	}
 	return string(b)
 }
+
+// TestSessionExpiryLog: a silent client's session expires with a debug
+// entry naming the session.
+func TestSessionExpiryLog(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	s := herdtest.Start(t, herdtest.WithTickTime(100*time.Millisecond), herdtest.WithConfig(func(c *server.Config) {
+		c.Logger = zap.New(core)
+	}))
+	c, err := wireclient.Dial(testCtx(t), s.Addr, wireclient.Options{SessionTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := c.SessionID()
+	c.Drop()
+	field := zap.String("session", "0x"+formatHex(sid))
+	waitFor(t, "session expired log", func() bool { return logs.FilterMessage("session expired").FilterField(field).Len() > 0 })
+	if e := logs.FilterMessage("session expired").FilterField(field).All()[0]; e.Level != zapcore.DebugLevel {
+		t.Errorf("session expired logged at %v", e.Level)
+	}
+}

@@ -51,10 +51,20 @@ func (n *Node) RaftStats() RaftStats {
 	return st
 }
 
-// timedLogStore reports how long each log write takes.
+// timedLogStore reports how long each log write takes. It must keep every
+// optional interface of the store it wraps: Raft asks the log store whether
+// it is monotonic (raft-wal is) to compact it wholly after installing a
+// snapshot; a wrapper that hid IsMonotonic would break a follower catching up
+// by snapshot ("non-monotonic log entries").
 type timedLogStore struct {
 	raft.LogStore
 	observe func(time.Duration)
+}
+
+// IsMonotonic implements raft.MonotonicLogStore for the wrapped store.
+func (l timedLogStore) IsMonotonic() bool {
+	ms, ok := l.LogStore.(raft.MonotonicLogStore)
+	return ok && ms.IsMonotonic()
 }
 
 func (l timedLogStore) StoreLog(log *raft.Log) error { return l.StoreLogs([]*raft.Log{log}) }

@@ -48,6 +48,9 @@ type Config struct {
 
 	// ExtendedTypes enables TTL nodes (zookeeper.extendedTypesEnabled).
 	ExtendedTypes bool
+	// EnforceQuota refuses writes over a hard quota limit with QuotaExceeded
+	// (zoo.cfg enforceQuota). Every member of a cluster must agree.
+	EnforceQuota bool
 
 	// ContainerCheckInterval is how often the leader reaps empty containers and
 	// expired TTL nodes. Default 60s (znode.container.checkIntervalMs).
@@ -108,6 +111,12 @@ type Config struct {
 	// SnapCount is how many log entries accumulate before a snapshot
 	// (zoo.cfg snapCount). Default 16384.
 	SnapCount int
+
+	// SnapshotsRetained is how many snapshots are kept on disk (zoo.cfg
+	// autopurge.snapRetainCount when autopurge.purgeInterval is set);
+	// older ones, and the log before the oldest kept, are purged as each new
+	// snapshot is taken. Default 2; at least 2.
+	SnapshotsRetained int
 
 	// TrailingLogs is how many log entries are kept behind a snapshot, so a
 	// node a little behind catches up from the log rather than a whole

@@ -152,6 +152,10 @@ func (c *conn) serve() {
 	if _, err := io.ReadFull(br, first[:]); err != nil {
 		return
 	}
+	if string(first[:]) == BackupWord {
+		c.serveBackup()
+		return
+	}
 	if cmd, ok := proto.IsFourLetterWord(first); ok {
 		c.fourLetter(cmd, br)
 		return

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,17 +162,28 @@ func (s *Server) Metrics() *prometheus.Registry {
 	return s.ops.registry
 }
 
-// clientPort returns the port of the first client listener, for conf when no
-// connection asks (the AdminServer); 0 before Serve.
+// clientPort returns the port of the plain client listener, for conf when
+// no connection asks (the AdminServer); 0 before Serve. A TLS listener
+// (secureClientPort) is not the clientPort, so crypto/tls's is passed over
+// while another exists.
 func (s *Server) clientPort() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	port := 0
 	for l := range s.listeners {
-		if ta, ok := l.Addr().(*net.TCPAddr); ok {
-			return ta.Port
+		ta, ok := l.Addr().(*net.TCPAddr)
+		if !ok {
+			continue
 		}
+		if t := reflect.TypeOf(l); t.Kind() == reflect.Pointer && t.Elem().PkgPath() == "crypto/tls" {
+			if port == 0 {
+				port = ta.Port
+			}
+			continue
+		}
+		return ta.Port
 	}
-	return 0
+	return port
 }
 
 func sessionField(id int64) zap.Field { return zap.String("session", fmt.Sprintf("0x%x", id)) }

@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.fsm = fsm.New(s.watches, fsm.Options{
 		MaxBuffer:     cfg.MaxBuffer,
 		ExtendedTypes: cfg.ExtendedTypes,
+		EnforceQuota:  cfg.EnforceQuota,
 		Logger:        cfg.Logger.Named("fsm"),
 		Hooks: fsm.Hooks{
 			SessionCreated: func(ss fsm.Session) {
@@ -131,6 +132,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		SnapshotThreshold: uint64(cfg.SnapCount),
 		TrailingLogs:      uint64(cfg.TrailingLogs),
 		LogSegmentSize:    cfg.LogSegmentSize,
+		SnapshotsRetained: cfg.SnapshotsRetained,
 		PeerListener:      cfg.PeerListener,
 		ElectionListener:  cfg.ElectionListener,
 		Faults:            cfg.PeerFaults,
@@ -508,11 +510,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	waited := make(chan struct{})
 	go func() { s.wg.Wait(); close(waited) }()
 	var err error
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		err = ctx.Err()
+	if s.node.Health() == nil {
+		select {
+		case <-waited:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
+	// While the log cannot be written (a full disk), connections wait on
+	// writes that only the node's shutdown ends, so it is not waited for.
 	if rerr := s.node.Shutdown(); err == nil {
 		err = rerr
 	}

@@ -11,6 +11,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // ErrInvalid is wrapped by every error about the content of a configuration.
@@ -23,6 +25,8 @@ const (
 	DefaultJuteMaxBuffer  = 0xfffff
 	DefaultMetricsPort    = 7000
 	DefaultAdminPort      = 8080
+	// MinSnapRetainCount is the fewest snapshots autopurge keeps.
+	MinSnapRetainCount = 3
 )
 
 // PrometheusProvider is the metricsProvider.className of ZooKeeper's
@@ -47,6 +51,15 @@ type Config struct {
 	ClientPort int
 	// ClientPortAddress is the address to listen on; empty means all interfaces.
 	ClientPortAddress string
+	// SecurePort is secureClientPort, the TLS client port; 0 when unset.
+	SecurePort int
+	// SecurePortAddress is secureClientPortAddress; empty means all interfaces.
+	SecurePortAddress string
+	// TLS holds the ssl.* keys the secure port uses.
+	TLS tlsconf.Options
+	// PortUnification (client.portUnification) serves TLS and plain clients
+	// on clientPort alike, with the TLS settings.
+	PortUnification bool
 	// MaxClientCnxns limits connections per client IP; 0 means no limit.
 	MaxClientCnxns int
 	// MinSessionTimeout and MaxSessionTimeout bound negotiated session timeouts
@@ -61,6 +74,8 @@ type Config struct {
 	SuperDigest string
 	// ExtendedTypesEnabled turns on TTL nodes.
 	ExtendedTypesEnabled bool
+	// EnforceQuota refuses writes over hard quota limits (enforceQuota).
+	EnforceQuota bool
 	// PreAllocSize is the log preallocation block (preAllocSize, KiB in the
 	// file; herd's log segment size). 0 when unset.
 	PreAllocSize int
@@ -85,6 +100,12 @@ type Config struct {
 	// runs a standalone server, as ZooKeeper does; false runs it as a
 	// one-member ensemble that reconfig can grow.
 	StandaloneEnabled bool
+	// SnapRetainCount is autopurge.snapRetainCount: snapshots kept when
+	// purging (default 3; smaller values are raised to 3, as ZooKeeper does).
+	SnapRetainCount int
+	// PurgeInterval is autopurge.purgeInterval in hours; 0 (the default)
+	// turns ZooKeeper's purge task off.
+	PurgeInterval int
 	// SnapCount is how many transactions go into the log between snapshots
 	// (snapCount); 0 means herd's default.
 	SnapCount int
@@ -148,6 +169,7 @@ func Default() *Config {
 		JuteMaxBuffer:        DefaultJuteMaxBuffer,
 		FourLetterWhitelist:  []string{"srvr"},
 		StandaloneEnabled:    true,
+		SnapRetainCount:      3,
 		MetricsHTTPHost:      "0.0.0.0",
 		MetricsHTTPPort:      DefaultMetricsPort,
 		MetricsExportRuntime: true,
@@ -188,6 +210,19 @@ func (c *Config) MetricsAddr() string {
 // AdminAddr returns the AdminServer's listen address, "host:port".
 func (c *Config) AdminAddr() string {
 	return net.JoinHostPort(c.AdminAddress, strconv.Itoa(c.AdminPort))
+}
+
+// SecureAddr returns the address of the TLS client port, "host:port", or ""
+// when secureClientPort is unset.
+func (c *Config) SecureAddr() string {
+	if c.SecurePort == 0 {
+		return ""
+	}
+	host := c.SecurePortAddress
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.SecurePort))
 }
 
 // Distributed reports whether the file describes an ensemble: server.N

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // Key is one zoo.cfg key herd knows: the keys it acts on (Honoured) and
@@ -37,6 +39,35 @@ var Keys = []Key{
 		set: func(c *Config, v string) (err error) { c.ClientPort, err = port(v, true); return }},
 	{Name: "clientPortAddress", Honoured: true, Doc: "client listen address (default all interfaces)",
 		set: func(c *Config, v string) error { c.ClientPortAddress = v; return nil }},
+	{Name: "secureClientPort", Honoured: true, Doc: "TLS client port, beside clientPort",
+		set: func(c *Config, v string) (err error) { c.SecurePort, err = port(v, true); return }},
+	{Name: "secureClientPortAddress", Honoured: true, Doc: "TLS client listen address (default all interfaces)",
+		set: func(c *Config, v string) error { c.SecurePortAddress = v; return nil }},
+	{Name: "client.portUnification", Honoured: true, Doc: "serve TLS and plain clients on clientPort alike (default false)",
+		set: func(c *Config, v string) (err error) { c.PortUnification, err = boolean(v); return }},
+	{Name: "ssl.keyStore.location", Honoured: true, Doc: "the server's certificate and key, PEM",
+		set: func(c *Config, v string) error { c.TLS.KeyStore = v; return nil }},
+	{Name: "ssl.keyStore.type", Honoured: true, Doc: "PEM (herd reads PEM files only)",
+		set: func(c *Config, v string) error { c.TLS.KeyStoreType = v; return nil }},
+	{Name: "ssl.trustStore.location", Honoured: true, Doc: "CA certificates that client certificates must chain to, PEM",
+		set: func(c *Config, v string) error { c.TLS.TrustStore = v; return nil }},
+	{Name: "ssl.trustStore.type", Honoured: true, Doc: "PEM (herd reads PEM files only)",
+		set: func(c *Config, v string) error { c.TLS.TrustStoreType = v; return nil }},
+	// Read for PEM files only when a key is encrypted, which herd refuses
+	// (tlsconf); consumed so a secret is never logged as ignored.
+	{Name: "ssl.keyStore.password", Honoured: true, Doc: "accepted, never logged; encrypted PEM keys are refused",
+		set: func(*Config, string) error { return nil }},
+	{Name: "ssl.trustStore.password", Honoured: true, Doc: "accepted, never logged",
+		set: func(*Config, string) error { return nil }},
+	{Name: "ssl.clientAuth", Honoured: true, Doc: "client certificates: none, want or need (default need, as ZooKeeper)",
+		set: func(c *Config, v string) error {
+			switch strings.ToLower(v) {
+			case "", tlsconf.ClientAuthNone, tlsconf.ClientAuthWant, tlsconf.ClientAuthNeed:
+				c.TLS.ClientAuth = v
+				return nil
+			}
+			return fmt.Errorf("%w: %q is not none, want or need", ErrInvalid, v)
+		}},
 	{Name: "maxClientCnxns", Honoured: true, Doc: "connections per client IP; 0 = unlimited (default 60)",
 		set: func(c *Config, v string) (err error) { c.MaxClientCnxns, err = nonNegative(v); return }},
 	{Name: "minSessionTimeout", Honoured: true, Doc: "lowest negotiated session timeout, ms (default 2 ticks)",
@@ -57,6 +88,8 @@ var Keys = []Key{
 		}},
 	{Name: "extendedTypesEnabled", Honoured: true, Doc: "TTL nodes (default false)",
 		set: func(c *Config, v string) (err error) { c.ExtendedTypesEnabled, err = boolean(v); return }},
+	{Name: "enforceQuota", Honoured: true, Doc: "refuse writes over hard quota limits with QuotaExceeded (default false)",
+		set: func(c *Config, v string) (err error) { c.EnforceQuota, err = boolean(v); return }},
 	{Name: "preAllocSize", Honoured: true, Doc: "Raft log segment size, KiB (default 16384)",
 		set: func(c *Config, v string) error {
 			kib, err := positive(v)
@@ -65,6 +98,14 @@ var Keys = []Key{
 		}},
 	{Name: "globalOutstandingLimit", Honoured: true, Doc: "requests in flight server-wide before reading slows (default 1000)",
 		set: func(c *Config, v string) (err error) { c.GlobalOutstandingLimit, err = positive(v); return }},
+	{Name: "autopurge.snapRetainCount", Honoured: true, Doc: "snapshots kept when purging (default 3; smaller values are raised to 3)",
+		set: func(c *Config, v string) error {
+			n, err := integer(v)
+			c.SnapRetainCount = max(n, MinSnapRetainCount) // ZooKeeper raises a smaller count to 3
+			return err
+		}},
+	{Name: "autopurge.purgeInterval", Honoured: true, Doc: "hours; > 0 purges old snapshots and logs (herd at each snapshot; default 0 = off)",
+		set: func(c *Config, v string) (err error) { c.PurgeInterval, err = integer(v); return }},
 	{Name: "snapCount", Honoured: true, Doc: "log entries between snapshots (default 16384)",
 		set: func(c *Config, v string) (err error) { c.SnapCount, err = positive(v); return }},
 	{Name: "initLimit", Honoured: true, Doc: "required in an ensemble, as ZooKeeper requires it; herd's Raft timeouts decide failure detection",

@@ -33,6 +33,7 @@ var sysprops = map[string]bool{
 	"4lw.commands.whitelist":                   true,
 	"DigestAuthenticationProvider.superDigest": true,
 	"extendedTypesEnabled":                     true,
+	"enforceQuota":                             true,
 	"jute.maxbuffer":                           true,
 	"globalOutstandingLimit":                   true,
 	"preAllocSize":                             true,
@@ -40,7 +41,7 @@ var sysprops = map[string]bool{
 
 // set applies one line of the file.
 func (c *Config) set(key, value string, line int) error {
-	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && sysprops[k] {
+	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.") || k == "client.portUnification") {
 		key = k
 	}
 	if strings.HasPrefix(key, "server.") {
@@ -72,6 +73,15 @@ func (c *Config) finish() error {
 	}
 	if c.ClientPort == 0 && c.ClientPortAddress != "" {
 		return fmt.Errorf("zoocfg: %w: clientPortAddress is set but clientPort is not set", ErrInvalid)
+	}
+	if c.SecurePort == 0 && c.SecurePortAddress != "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPortAddress is set but secureClientPort is not set", ErrInvalid)
+	}
+	if c.PortUnification && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: client.portUnification is set but ssl.keyStore.location is not set", ErrInvalid)
+	}
+	if c.SecurePort != 0 && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPort is set but ssl.keyStore.location is not set", ErrInvalid)
 	}
 	if c.MinSessionTimeout < 0 {
 		c.MinSessionTimeout = 2 * c.TickTime

@@ -84,6 +84,7 @@ escaped\ key=tab\there\u0041
 		InitLimit:            10,
 		SyncLimit:            5,
 		StandaloneEnabled:    true,
+		SnapRetainCount:      3,
 		Servers: map[int]Server{
 			1: {Host: "10.0.0.1", PeerPort: 2888, ElectionPort: 3888, Role: RoleParticipant},
 			2: {Host: "::1", PeerPort: 2889, ElectionPort: 3889, Role: RoleObserver, ClientAddr: "0.0.0.0:2182"},

@@ -123,6 +123,10 @@ type Config struct {
 	// snapshot. Default 10240.
 	TrailingLogs int
 
+	// SlowRequest, when positive, logs a warning for each request answered
+	// later than this after it arrived (zoo.cfg herd.slowRequestMs).
+	SlowRequest time.Duration
+
 	// Logger receives the server's logs. Default: no logging.
 	Logger *zap.Logger
 

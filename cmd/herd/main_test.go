@@ -32,6 +32,17 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// noFixedPorts turns the AdminServer off unless args place it: its default
+// port, 8080, is fixed and tests share the machine.
+func noFixedPorts(args []string) []string {
+	for _, a := range args {
+		if strings.TrimLeft(a, "-") == "admin-addr" || strings.HasPrefix(strings.TrimLeft(a, "-"), "admin-addr=") {
+			return args
+		}
+	}
+	return append([]string{"--admin-addr", "off"}, args...)
+}
+
 var servingLine = regexp.MustCompile(`serving ZooKeeper clients on (\S+) `)
 
 // startServe runs `herd serve args...` until the returned cancel is called,
@@ -46,6 +57,7 @@ func startServe(t *testing.T, args ...string) (addr string, cancel func(), statu
 // log written to logs.
 func startServeLine(t *testing.T, logs io.Writer, args ...string) (line string, cancel func(), status <-chan int) {
 	t.Helper()
+	args = noFixedPorts(args)
 	ctx, stop := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/cluster"
@@ -36,6 +35,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var servers serverFlags
 	fs.Var(&servers, "server", "a cluster member, `N=host:peerPort:electionPort[:participant|:observer][;clientAddr]` (repeat for each; instead of zoo.cfg's server.N lines)")
 	reconfig := fs.Bool("reconfig-enabled", false, "allow the reconfig operation (zoo.cfg reconfigEnabled)")
+	ops := addOpsFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: herd serve [flags]\n\nRuns a herd server node: one standalone node, or a cluster member with --config or --server.\n\n")
 		fs.PrintDefaults()
@@ -55,7 +55,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 
-	log, err := newLogger(*logLevel, stderr)
+	log, err := newLoggerFormat(*logLevel, *ops.logFormat, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "herd serve:", err)
 		return 2
@@ -64,12 +64,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	cfg := server.Config{Logger: log, FourLetterWords: []string{"srvr"}}
 	addr := *listen
+	var zc *zoocfg.Config
 	var secure *zoocfg.Config // set when zoo.cfg has a secureClientPort or client.portUnification
 	var secureTLS *tls.Config
 	if *configFile != "" {
-		zc, err := zoocfg.Load(*configFile)
+		zc, err = zoocfg.Load(*configFile)
 		if err != nil {
 			log.Error("cannot read config", zap.Error(err))
+			return 2
+		}
+		if !warnIgnored(zc, *ops.strict, log) {
+			log.Error("refusing to start (--strict): zoo.cfg has settings herd does not honour", zap.String("config", *configFile))
 			return 2
 		}
 		applyZooCfg(&cfg, zc, log)
@@ -92,6 +97,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if explicit["reconfig-enabled"] {
 		cfg.ReconfigEnabled = *reconfig
+	}
+	if explicit["slow-request-ms"] {
+		cfg.SlowRequest = time.Duration(*ops.slowMs) * time.Millisecond
 	}
 	if len(cfg.Servers) > 0 {
 		self, ok := memberByID(cfg.Servers, cfg.ServerID)
@@ -171,6 +179,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sl != nil {
 		fmt.Fprintf(stdout, "herd serving ZooKeeper clients over TLS on %s\n", sl.Addr())
 	}
+	stopHTTP := startHTTP(ctx, srv, planHTTP(ops, explicit, zc, log), stdout, log)
+	defer stopHTTP()
 	served := make(chan error, 2)
 	go func() { served <- srv.Serve(l) }()
 	if sl != nil {
@@ -288,6 +298,7 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 	cfg.MaxOutboundBytes = zc.MaxOutboundBytes
 	cfg.ReconfigEnabled = zc.ReconfigEnabled
 	cfg.SnapCount = zc.SnapCount
+	cfg.SlowRequest = zc.SlowRequest
 	if zc.PurgeInterval > 0 {
 		// herd purges as each snapshot is taken, not on a timer.
 		cfg.SnapshotsRetained = zc.SnapRetainCount
@@ -296,9 +307,6 @@ func applyZooCfg(cfg *server.Config, zc *zoocfg.Config, log *zap.Logger) {
 		cfg.Servers = zooCfgMembers(zc)
 		log.Info("cluster member", zap.Int("myid", zc.MyID), zap.Int("servers", len(zc.Servers)),
 			zap.String("note", "failure detection uses herd's Raft timeouts, not tickTime×syncLimit"))
-	}
-	for k, v := range zc.Extra {
-		log.Info("zoo.cfg setting ignored", zap.String("key", k), zap.String("value", v))
 	}
 }
 
@@ -354,14 +362,7 @@ func (s *serverFlags) Set(v string) error {
 }
 
 func newLogger(level string, w io.Writer) (*zap.Logger, error) {
-	var lvl zapcore.Level
-	if err := lvl.Set(level); err != nil {
-		return nil, fmt.Errorf("bad -log-level %q: %w", level, err)
-	}
-	enc := zap.NewProductionEncoderConfig()
-	enc.EncodeTime = zapcore.ISO8601TimeEncoder
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), lvl)
-	return zap.New(core), nil
+	return newLoggerFormat(level, "console", w)
 }
 
 // version is herd's own version, as herd version prints it first.

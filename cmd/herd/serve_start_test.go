@@ -123,7 +123,7 @@ func TestServeRefusesDataDirInUseByAnotherProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0])
-	cmd.Env = append(os.Environ(), reexecEnv+"="+strings.Join([]string{"serve", "--listen", "127.0.0.1:0",
+	cmd.Env = append(os.Environ(), reexecEnv+"="+strings.Join([]string{"serve", "--admin-addr", "off", "--listen", "127.0.0.1:0",
 		"--data-dir", dir, "--log-level", "error"}, "\n"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

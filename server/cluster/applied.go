@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -96,6 +98,9 @@ type appliedFSM struct {
 	faults      *Faults       // a test may stall applies
 	stop        chan struct{} // the node's done channel
 	afterApply  func()        // called after each batch; nil for none (see nudgeCommit)
+
+	observeSnapshot func(time.Duration) // Config.Observers.Snapshot, or nil
+	lastSnapshot    atomic.Int64        // how long the last snapshot took to write
 
 	mu      sync.Mutex
 	applied uint64
@@ -332,7 +337,7 @@ func (f *appliedFSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return indexedSnapshot{index: index, inner: s}, nil
+	return indexedSnapshot{index: index, inner: s, fsm: f}, nil
 }
 
 // Restore implements raft.FSM.
@@ -376,6 +381,7 @@ type readCloser struct {
 type indexedSnapshot struct {
 	index uint64
 	inner raft.FSMSnapshot
+	fsm   *appliedFSM
 }
 
 func (s indexedSnapshot) Persist(sink raft.SnapshotSink) error {
@@ -386,7 +392,16 @@ func (s indexedSnapshot) Persist(sink raft.SnapshotSink) error {
 		_ = sink.Cancel()
 		return fmt.Errorf("cluster: write snapshot header: %w", err)
 	}
-	return s.inner.Persist(sink)
+	start := time.Now()
+	err := s.inner.Persist(sink)
+	if err == nil {
+		d := time.Since(start)
+		s.fsm.lastSnapshot.Store(int64(d))
+		if s.fsm.observeSnapshot != nil {
+			s.fsm.observeSnapshot(d)
+		}
+	}
+	return err
 }
 
 func (s indexedSnapshot) Release() { s.inner.Release() }

@@ -67,6 +67,9 @@ type Config struct {
 
 	// Logger receives the node's logs. Default: none.
 	Logger *zap.Logger
+
+	// Observers receive log-write and snapshot timings (metrics).
+	Observers Observers
 }
 
 // Handler answers a call a member made to the leader with CallLeader. from is

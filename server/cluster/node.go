@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/raft"
 	"go.uber.org/zap"
 
+	"github.com/herd-io/herd/internal/zaphclog"
 	"github.com/herd-io/herd/server/storage"
 )
 
@@ -125,8 +126,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		n.fsm.afterApply = n.nudgeCommit
 	}
 	n.fsm.faults, n.fsm.stop = cfg.Faults, n.done
+	n.fsm.observeSnapshot = cfg.Observers.Snapshot
 
-	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: zapWriter{cfg.Logger.Named("raft")}})
+	// Raft's messages arrive at their own level, with their fields. A
+	// standalone node's one-voter election at start is no cause for a warning.
+	var hopts []zaphclog.Option
+	if cfg.Standalone() {
+		hopts = append(hopts, zaphclog.Demote("heartbeat timeout reached, starting election", zap.InfoLevel))
+	}
+	hlog := zaphclog.New(cfg.Logger.Named("raft"), hopts...)
 	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir,
 		SegmentSize: cfg.LogSegmentSize, SnapshotsRetained: cfg.SnapshotsRetained, FailWrite: cfg.StorageFaults, Logger: hlog})
 	if err != nil {
@@ -174,7 +182,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	// Recent entries stay in memory: the leader reads them back to replicate,
 	// and every node to apply them once committed. Measured in-process, three
 	// nodes, creates: reading them from the log was 17% of the CPU.
-	logs, err := raft.NewLogCache(logCacheSize, store.Log)
+	var logStore raft.LogStore = store.Log
+	if cfg.Observers.LogWrite != nil {
+		logStore = timedLogStore{store.Log, cfg.Observers.LogWrite}
+	}
+	logs, err := raft.NewLogCache(logCacheSize, logStore)
 	if err != nil {
 		n.abort()
 		return nil, fmt.Errorf("cluster: log cache: %w", err)
@@ -584,18 +596,6 @@ func waitFuture(ctx context.Context, f raft.Future) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// zapWriter adapts hclog's text output to zap, one entry per line.
-type zapWriter struct{ l *zap.Logger }
-
-func (w zapWriter) Write(p []byte) (int, error) {
-	msg := string(p)
-	for len(msg) > 0 && (msg[len(msg)-1] == '\n' || msg[len(msg)-1] == '\r') {
-		msg = msg[:len(msg)-1]
-	}
-	w.l.Info(msg)
-	return len(p), nil
 }
 
 func zapErr(err error) zap.Field { return zap.Error(err) }

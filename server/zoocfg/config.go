@@ -23,9 +23,15 @@ const (
 	DefaultTickTime       = 2000 * time.Millisecond
 	DefaultMaxClientCnxns = 60
 	DefaultJuteMaxBuffer  = 0xfffff
+	DefaultMetricsPort    = 7000
+	DefaultAdminPort      = 8080
 	// MinSnapRetainCount is the fewest snapshots autopurge keeps.
 	MinSnapRetainCount = 3
 )
+
+// PrometheusProvider is the metricsProvider.className of ZooKeeper's
+// Prometheus metrics provider.
+const PrometheusProvider = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
 
 // Roles a server.N line can give a member.
 const (
@@ -107,8 +113,31 @@ type Config struct {
 	DynamicConfigFile string
 	// MyID is this server's id, read from dataDir/myid by Load; 0 when unknown.
 	MyID int
+	// MetricsProvider is metricsProvider.className; herd serves Prometheus
+	// metrics when it names ZooKeeper's Prometheus provider (PrometheusProvider).
+	MetricsProvider string
+	// MetricsHTTPHost and MetricsHTTPPort are where metrics are served
+	// (defaults 0.0.0.0 and 7000).
+	MetricsHTTPHost string
+	MetricsHTTPPort int
+	// MetricsExportRuntime adds Go's runtime and process metrics
+	// (metricsProvider.exportJvmInfo, default true).
+	MetricsExportRuntime bool
+	// AdminEnabled runs the AdminServer (admin.enableServer, default true),
+	// on AdminAddress:AdminPort (defaults 0.0.0.0 and 8080) with its commands
+	// under AdminCommandURL (default /commands).
+	AdminEnabled    bool
+	AdminAddress    string
+	AdminPort       int
+	AdminCommandURL string
+	// SlowRequest logs requests slower than this (herd.slowRequestMs, herd's
+	// own); 0 means off.
+	SlowRequest time.Duration
 	// Extra holds every key herd does not act on, with its value.
 	Extra map[string]string
+	// Ignored lists the lines herd does not act on, in file order: the
+	// caller warns about each (see Ignored.String).
+	Ignored []Ignored
 }
 
 // Server is one server.N line: host:peerPort:electionPort[:role][;[clientHost:]clientPort].
@@ -133,16 +162,23 @@ func (s Server) ElectionAddr() string {
 // Default returns a Config holding ZooKeeper's defaults and no data directory.
 func Default() *Config {
 	return &Config{
-		TickTime:            DefaultTickTime,
-		MaxClientCnxns:      DefaultMaxClientCnxns,
-		MinSessionTimeout:   -1,
-		MaxSessionTimeout:   -1,
-		JuteMaxBuffer:       DefaultJuteMaxBuffer,
-		FourLetterWhitelist: []string{"srvr"},
-		StandaloneEnabled:   true,
-		SnapRetainCount:     3,
-		Servers:             map[int]Server{},
-		Extra:               map[string]string{},
+		TickTime:             DefaultTickTime,
+		MaxClientCnxns:       DefaultMaxClientCnxns,
+		MinSessionTimeout:    -1,
+		MaxSessionTimeout:    -1,
+		JuteMaxBuffer:        DefaultJuteMaxBuffer,
+		FourLetterWhitelist:  []string{"srvr"},
+		StandaloneEnabled:    true,
+		SnapRetainCount:      3,
+		MetricsHTTPHost:      "0.0.0.0",
+		MetricsHTTPPort:      DefaultMetricsPort,
+		MetricsExportRuntime: true,
+		AdminEnabled:         true,
+		AdminAddress:         "0.0.0.0",
+		AdminPort:            DefaultAdminPort,
+		AdminCommandURL:      "/commands",
+		Servers:              map[int]Server{},
+		Extra:                map[string]string{},
 	}
 }
 
@@ -160,6 +196,20 @@ func (c *Config) ClientAddr() string {
 		host = "0.0.0.0"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(c.ClientPort))
+}
+
+// PrometheusEnabled reports whether metricsProvider.className names
+// ZooKeeper's Prometheus provider.
+func (c *Config) PrometheusEnabled() bool { return c.MetricsProvider == PrometheusProvider }
+
+// MetricsAddr returns the metrics listen address, "host:port".
+func (c *Config) MetricsAddr() string {
+	return net.JoinHostPort(c.MetricsHTTPHost, strconv.Itoa(c.MetricsHTTPPort))
+}
+
+// AdminAddr returns the AdminServer's listen address, "host:port".
+func (c *Config) AdminAddr() string {
+	return net.JoinHostPort(c.AdminAddress, strconv.Itoa(c.AdminPort))
 }
 
 // SecureAddr returns the address of the TLS client port, "host:port", or ""

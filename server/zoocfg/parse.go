@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // Parse reads a zoo.cfg from r and applies ZooKeeper's defaults and checks.
@@ -19,7 +17,7 @@ func Parse(r io.Reader) (*Config, error) {
 	}
 	c := Default()
 	for _, e := range entries {
-		if err := c.set(e.key, e.value); err != nil {
+		if err := c.set(e.key, e.value, e.line); err != nil {
 			return nil, fmt.Errorf("zoocfg: line %d: %s: %w", e.line, e.key, err)
 		}
 	}
@@ -41,99 +39,25 @@ var sysprops = map[string]bool{
 	"preAllocSize":                             true,
 }
 
-func (c *Config) set(key, value string) error {
+// set applies one line of the file.
+func (c *Config) set(key, value string, line int) error {
 	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.") || k == "client.portUnification") {
 		key = k
 	}
-	var err error
-	switch {
-	case key == "tickTime":
-		c.TickTime, err = millis(value)
-	case key == "dataDir":
-		c.DataDir = value
-	case key == "dataLogDir":
-		c.DataLogDir = value
-	case key == "clientPort":
-		c.ClientPort, err = port(value, true)
-	case key == "clientPortAddress":
-		c.ClientPortAddress = value
-	case key == "secureClientPort":
-		c.SecurePort, err = port(value, true)
-	case key == "secureClientPortAddress":
-		c.SecurePortAddress = value
-	case key == "client.portUnification":
-		c.PortUnification, err = boolean(value)
-	case key == "ssl.keyStore.location":
-		c.TLS.KeyStore = value
-	case key == "ssl.keyStore.type":
-		c.TLS.KeyStoreType = value
-	case key == "ssl.trustStore.location":
-		c.TLS.TrustStore = value
-	case key == "ssl.trustStore.type":
-		c.TLS.TrustStoreType = value
-	case key == "ssl.keyStore.password", key == "ssl.trustStore.password":
-		// Read for PEM files only when a key is encrypted, which herd refuses
-		// (tlsconf); consumed here so a secret is never logged as ignored.
-	case key == "ssl.clientAuth":
-		switch strings.ToLower(value) {
-		case "", tlsconf.ClientAuthNone, tlsconf.ClientAuthWant, tlsconf.ClientAuthNeed:
-			c.TLS.ClientAuth = value
-		default:
-			err = fmt.Errorf("%w: %q is not none, want or need", ErrInvalid, value)
-		}
-	case key == "maxClientCnxns":
-		c.MaxClientCnxns, err = nonNegative(value)
-	case key == "minSessionTimeout":
-		c.MinSessionTimeout, err = millis(value)
-	case key == "maxSessionTimeout":
-		c.MaxSessionTimeout, err = millis(value)
-	case key == "jute.maxbuffer":
-		c.JuteMaxBuffer, err = positive(value)
-	case key == "4lw.commands.whitelist":
-		c.FourLetterWhitelist = splitList(value)
-	case key == "DigestAuthenticationProvider.superDigest":
-		if value != "" && !strings.Contains(value, ":") {
-			return fmt.Errorf("%w: want user:base64digest, got %q", ErrInvalid, value)
-		}
-		c.SuperDigest = value
-	case key == "extendedTypesEnabled":
-		c.ExtendedTypesEnabled, err = boolean(value)
-	case key == "enforceQuota":
-		c.EnforceQuota, err = boolean(value)
-	case key == "preAllocSize":
-		var kib int
-		kib, err = positive(value)
-		c.PreAllocSize = kib << 10
-	case key == "globalOutstandingLimit":
-		c.GlobalOutstandingLimit, err = positive(value)
-	case key == "herd.maxQueuedBytes":
-		c.MaxQueuedBytes, err = positive(value)
-	case key == "herd.maxOutboundBytes":
-		c.MaxOutboundBytes, err = positive(value)
-	case key == "initLimit":
-		c.InitLimit, err = nonNegative(value)
-	case key == "syncLimit":
-		c.SyncLimit, err = nonNegative(value)
-	case key == "reconfigEnabled":
-		c.ReconfigEnabled, err = boolean(value)
-	case key == "standaloneEnabled":
-		c.StandaloneEnabled, err = boolean(value)
-	case key == "autopurge.snapRetainCount":
-		// ZooKeeper raises a smaller count to 3 (with a warning).
-		c.SnapRetainCount, err = integer(value)
-		c.SnapRetainCount = max(c.SnapRetainCount, MinSnapRetainCount)
-	case key == "autopurge.purgeInterval":
-		c.PurgeInterval, err = integer(value)
-	case key == "snapCount":
-		c.SnapCount, err = positive(value)
-	case key == "dynamicConfigFile":
-		c.DynamicConfigFile = value
-	case strings.HasPrefix(key, "server."):
-		err = c.setServer(key, value)
-	default:
-		c.Extra[key] = value
+	if strings.HasPrefix(key, "server.") {
+		return c.setServer(key, value)
 	}
-	return err
+	k, ok := lookupKey(key)
+	switch {
+	case ok && k.set != nil:
+		return k.set(c, value)
+	case ok:
+		c.Ignored = append(c.Ignored, Ignored{Key: key, Value: value, Line: line, Known: true})
+	default:
+		c.Ignored = append(c.Ignored, Ignored{Key: key, Value: value, Line: line, Suggestion: suggest(key)})
+	}
+	c.Extra[key] = value
+	return nil
 }
 
 // finish applies defaults that depend on other keys and ZooKeeper's checks.

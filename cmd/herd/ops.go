@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,11 +34,14 @@ func addOpsFlags(fs interface {
 	Bool(name string, value bool, usage string) *bool
 	Int(name string, value int, usage string) *int
 }) opsFlags {
-	def := zoocfg.Default()
+	// Without zoo.cfg herd serves clients on loopback only, and so the
+	// AdminServer: its web view shows what any client could read. A zoo.cfg
+	// gets ZooKeeper's default, every interface.
+	def := net.JoinHostPort("127.0.0.1", strconv.Itoa(zoocfg.DefaultAdminPort))
 	return opsFlags{
 		logFormat:   fs.String("log-format", "console", "log format: console or json"),
 		strict:      fs.Bool("strict", false, "refuse to start when zoo.cfg has a key herd does not honour or know"),
-		adminAddr:   fs.String("admin-addr", def.AdminAddr(), "AdminServer and web view address (zoo.cfg admin.serverAddress/admin.serverPort); \"off\" disables it"),
+		adminAddr:   fs.String("admin-addr", def, "AdminServer and web view address (default with --config: zoo.cfg admin.serverAddress/admin.serverPort, as ZooKeeper, 0.0.0.0:8080); \"off\" disables it"),
 		metricsAddr: fs.String("metrics-addr", "", "Prometheus metrics address (default: zoo.cfg's metricsProvider.httpHost/httpPort when metricsProvider.className names the Prometheus provider; off otherwise)"),
 		slowMs:      fs.Int("slow-request-ms", 0, "warn about requests slower than this many milliseconds (zoo.cfg herd.slowRequestMs); 0 is off"),
 	}

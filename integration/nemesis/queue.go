@@ -1,0 +1,212 @@
+package nemesis
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/recipes"
+)
+
+// delivery is one handler call of the queue workload.
+type delivery struct {
+	Item      string
+	Consumer  int
+	SessionID int64 // the consumer's session when the handler ran
+	At        time.Time
+}
+
+// Queue is the WorkQueue workload: a producer puts numbered items while
+// Consumers consumers (each its own client) handle them. Checked: every item
+// whose Put succeeded is delivered, nothing is delivered that was not put,
+// and an item is delivered twice only if the session of the consumer that
+// had it first ended.
+type Queue struct {
+	// Connect is the servers' connect string.
+	Connect string
+	// Path is the queue's path.
+	Path string
+	// Consumers is how many consumers run; each handles two items at once.
+	Consumers int
+	// SessionTimeout is the clients' session timeout.
+	SessionTimeout time.Duration
+
+	producer  *framework.Client
+	consumers []*framework.Client
+	stopCons  context.CancelFunc
+	wg        sync.WaitGroup
+
+	mu         sync.Mutex
+	put        map[string]bool // item -> Put acknowledged (false: unknown outcome)
+	deliveries []delivery
+	sessions   map[int][]int64 // each consumer's sessions, in the order seen
+	endSession []int64         // each consumer's session at Drain
+}
+
+func (q *Queue) client() (*framework.Client, error) {
+	return framework.New(q.Connect, framework.WithSessionTimeout(q.SessionTimeout),
+		framework.WithConnectionTimeout(q.SessionTimeout), framework.WithRetryPolicy(framework.ExponentialBackoff(50*time.Millisecond, 5, time.Second)))
+}
+
+// Start starts the consumers and the producer; the producer stops when
+// produce ends, the consumers at Drain.
+func (q *Queue) Start(produce context.Context) error {
+	q.put, q.sessions = map[string]bool{}, map[int][]int64{}
+	var err error
+	if q.producer, err = q.client(); err != nil {
+		return fmt.Errorf("nemesis: queue producer: %w", err)
+	}
+	for range q.Consumers {
+		c, err := q.client()
+		if err != nil {
+			q.closeClients()
+			return fmt.Errorf("nemesis: queue consumer: %w", err)
+		}
+		q.consumers = append(q.consumers, c)
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	q.stopCons = cancel
+	for id, c := range q.consumers {
+		wq := recipes.NewWorkQueue(c, q.Path)
+		q.wg.Add(1)
+		go func() {
+			defer q.wg.Done()
+			for cctx.Err() == nil {
+				_ = wq.Consume(cctx, 2, func(ctx context.Context, item []byte) error {
+					d := delivery{Item: string(item), Consumer: id, SessionID: c.SessionID(), At: time.Now()}
+					q.mu.Lock()
+					q.deliveries = append(q.deliveries, d)
+					if s := q.sessions[id]; len(s) == 0 || s[len(s)-1] != d.SessionID {
+						q.sessions[id] = append(s, d.SessionID)
+					}
+					q.mu.Unlock()
+					return nil
+				})
+			}
+		}()
+	}
+	pq := recipes.NewWorkQueue(q.producer, q.Path)
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		for n := 0; produce.Err() == nil; n++ {
+			item := fmt.Sprintf("item-%06d", n)
+			pctx, cancel := context.WithTimeout(produce, 2*q.SessionTimeout)
+			err := pq.Put(pctx, []byte(item))
+			cancel()
+			q.mu.Lock()
+			q.put[item] = err == nil
+			q.mu.Unlock()
+			time.Sleep(5 * time.Millisecond) // the producer's pace
+		}
+	}()
+	return nil
+}
+
+// Drain waits (up to limit) until every acknowledged item was delivered,
+// then stops the consumers and closes the clients.
+func (q *Queue) Drain(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && len(q.missing()) > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	q.mu.Lock()
+	for _, c := range q.consumers {
+		q.endSession = append(q.endSession, c.SessionID())
+	}
+	q.mu.Unlock()
+	q.stopCons()
+	q.closeClients()
+	q.wg.Wait()
+}
+
+func (q *Queue) closeClients() {
+	if q.producer != nil {
+		q.producer.Close()
+	}
+	for _, c := range q.consumers {
+		c.Close()
+	}
+}
+
+func (q *Queue) missing() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	got := map[string]bool{}
+	for _, d := range q.deliveries {
+		got[d.Item] = true
+	}
+	var out []string
+	for item, acked := range q.put {
+		if acked && !got[item] {
+			out = append(out, item)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Ops is how many puts and deliveries were checked.
+func (q *Queue) Ops() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.put) + len(q.deliveries)
+}
+
+// Stats is a one-line account of the run.
+func (q *Queue) Stats() string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	acked, seen := 0, map[string]int{}
+	for _, ok := range q.put {
+		if ok {
+			acked++
+		}
+	}
+	dups := 0
+	for _, d := range q.deliveries {
+		if seen[d.Item]++; seen[d.Item] == 2 {
+			dups++
+		}
+	}
+	return fmt.Sprintf("queue: %d items put (%d acknowledged), %d deliveries, %d items delivered more than once", len(q.put), acked, len(q.deliveries), dups)
+}
+
+// Check checks the run after Drain.
+func (q *Queue) Check() []string {
+	var bad []string
+	for _, item := range q.missing() {
+		bad = append(bad, fmt.Sprintf("queue: %s was put (acknowledged) and never delivered", item))
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	first := map[string]delivery{}
+	for _, d := range q.deliveries {
+		if _, ok := q.put[d.Item]; !ok {
+			bad = append(bad, fmt.Sprintf("queue: %s was delivered and never put", d.Item))
+			continue
+		}
+		f, dup := first[d.Item]
+		if !dup {
+			first[d.Item] = d
+			continue
+		}
+		// A second delivery is allowed once the first one's session ended.
+		if q.endSession[f.Consumer] == f.SessionID {
+			bad = append(bad, fmt.Sprintf("queue: %s delivered to consumer %d (session %#x) and again to consumer %d (session %#x) while the first session lived",
+				d.Item, f.Consumer, f.SessionID, d.Consumer, d.SessionID))
+		}
+	}
+	return bad
+}
+
+// Dump writes the puts and deliveries into dir.
+func (q *Queue) Dump(dir string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return writeJSON(filepath.Join(dir, "queue.json"), map[string]any{"put": q.put, "deliveries": q.deliveries, "sessions": q.sessions, "endSessions": q.endSession})
+}

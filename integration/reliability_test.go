@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -41,6 +42,12 @@ const reliabilitySessionTimeout = 2 * time.Second
 // reliabilityTick is the cluster's tick: session timeouts from 1s to 10s.
 const reliabilityTick = 500 * time.Millisecond
 
+// nemesisEpoch is how long one epoch of the long profile lasts: each epoch
+// runs the workloads on fresh paths and is checked on its own, so that
+// porcupine's search stays small and a write of unknown outcome from one
+// epoch cannot touch the next one's registers.
+const nemesisEpoch = 2 * time.Minute
+
 // TestNemesis runs every workload on a three-node cluster while the nemesis
 // injects faults, then checks each workload's history; on a violation it
 // writes the histories (and porcupine's visualisation) to a folder it logs.
@@ -52,61 +59,78 @@ func TestNemesis(t *testing.T) {
 	t.Logf("nemesis seed %d (replay with -nemesis.seed %d)", seed, seed)
 	c := herdtest.StartCluster(t, 3, herdtest.WithTickTime(reliabilityTick))
 	env := nemesis.NewEnv(t, c)
-	setupRoots(t, c, "/reg", "/sess")
+	nem := nemesis.New(t, env, nemesis.Config{Hold: 1500 * time.Millisecond, PauseHold: reliabilitySessionTimeout + time.Second,
+		Quiet: 500 * time.Millisecond, FsyncDelay: 20 * time.Millisecond, Seed: seed})
+	ops := 0
+	switch kinds := os.Getenv("HERD_NEMESIS_KINDS"); {
+	case kinds != "":
+		var sched []nemesis.Kind
+		for _, k := range strings.Split(kinds, ",") {
+			sched = append(sched, nemesis.Kind(k))
+		}
+		ops += nemesisEpochRun(t, env, seed, 0, func(ctx context.Context) { nem.RunSchedule(ctx, sched) })
+	case *nemesisDuration > 0:
+		end := time.Now().Add(*nemesisDuration)
+		for e := 0; time.Now().Before(end); e++ {
+			d := min(nemesisEpoch, time.Until(end))
+			ops += nemesisEpochRun(t, env, seed+uint64(e), e, func(ctx context.Context) { nem.RunRandom(ctx, d) })
+			t.Logf("after epoch %d: faults %s; %d operations checked, no violations", e, nem.Summary(), ops)
+		}
+	default:
+		ops += nemesisEpochRun(t, env, seed, 0, func(ctx context.Context) { nem.RunSchedule(ctx, nemesis.AllKinds) })
+	}
+	t.Logf("faults: %s", nem.Summary())
+	t.Logf("operations checked: %d, no violations", ops)
+}
 
+// nemesisEpochRun runs the workloads on paths of their own while run injects
+// faults, checks them, and returns how many operations were checked. A
+// violation fails the test after the histories are written out; the next
+// epoch still runs, so a long run counts every violation.
+func nemesisEpochRun(t *testing.T, env *nemesis.Env, seed uint64, epoch int, run func(context.Context)) int {
+	t.Helper()
+	root := fmt.Sprintf("/e%d", epoch)
+	setupRoots(t, env.Cluster, root, root+"/reg", root+"/sess")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	regs := &nemesis.Registers{Addrs: env.Addrs(), Root: "/reg", Keys: 8, Clients: 5,
+	regs := &nemesis.Registers{Addrs: env.Addrs(), Root: root + "/reg", Keys: 8, Clients: 5,
 		SessionTimeout: reliabilitySessionTimeout, OpTimeout: 2 * time.Second, Seed: seed}
 	regs.Start(ctx)
-	locks := &nemesis.Locks{Connect: env.ConnectString(), Path: "/lock", Workers: 3,
+	locks := &nemesis.Locks{Connect: env.ConnectString(), Path: root + "/lock", Workers: 3,
 		SessionTimeout: reliabilitySessionTimeout, Actions: 3}
 	if err := locks.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	queue := &nemesis.Queue{Connect: env.ConnectString(), Path: "/queue", Consumers: 2, SessionTimeout: reliabilitySessionTimeout}
+	queue := &nemesis.Queue{Connect: env.ConnectString(), Path: root + "/queue", Consumers: 2, SessionTimeout: reliabilitySessionTimeout}
 	if err := queue.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sessions := &nemesis.Sessions{Addrs: env.Addrs(), Root: "/sess", Timeout: reliabilitySessionTimeout,
+	sessions := &nemesis.Sessions{Addrs: env.Addrs(), Root: root + "/sess", Timeout: reliabilitySessionTimeout,
 		SurvivorTimeout: 8 * time.Second, Allowance: 10 * time.Second, Seed: seed}
 	if err := sessions.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	nem := nemesis.New(t, env, nemesis.Config{Hold: 1500 * time.Millisecond, PauseHold: reliabilitySessionTimeout + time.Second,
-		Quiet: 500 * time.Millisecond, FsyncDelay: 20 * time.Millisecond, Seed: seed})
-	if kinds := os.Getenv("HERD_NEMESIS_KINDS"); kinds != "" {
-		var sched []nemesis.Kind
-		for _, k := range strings.Split(kinds, ",") {
-			sched = append(sched, nemesis.Kind(k))
-		}
-		nem.RunSchedule(ctx, sched)
-	} else if *nemesisDuration > 0 {
-		nem.RunRandom(ctx, *nemesisDuration)
-	} else {
-		nem.RunSchedule(ctx, nemesis.AllKinds)
-	}
+	run(ctx)
 	cancel()
 	regs.Wait()
 	locks.Wait()
 	queue.Drain(30 * time.Second)
 	sessions.Wait()
-	t.Logf("faults: %s", nem.Summary())
 	t.Log(regs.Stats())
 	t.Log(locks.Stats())
 	t.Log(queue.Stats())
 	t.Log(sessions.Stats())
 
-	bad, info := regs.Check(2 * time.Minute)
+	bad, info := regs.Check(5 * time.Minute)
 	bad = append(bad, locks.Check()...)
 	bad = append(bad, queue.Check()...)
 	bad = append(bad, sessions.Check()...)
-	t.Logf("operations checked: %d", regs.Ops()+locks.Ops()+queue.Ops()+sessions.Ops())
+	ops := regs.Ops() + locks.Ops() + queue.Ops() + sessions.Ops()
 	if len(bad) == 0 {
-		return
+		return ops
 	}
-	dir, err := nemesis.OutDir("seed-" + strconv.FormatUint(seed, 10))
+	dir, err := nemesis.OutDir(fmt.Sprintf("seed-%d-epoch-%d", seed, epoch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +142,8 @@ func TestNemesis(t *testing.T) {
 	for _, b := range bad {
 		t.Error(b)
 	}
-	t.Fatalf("violations; histories in %s", dir)
+	t.Errorf("epoch %d: %d violations; histories in %s", epoch, len(bad), dir)
+	return ops
 }
 
 // setupRoots creates persistent parents for the workloads.

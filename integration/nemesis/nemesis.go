@@ -235,6 +235,6 @@ func (n *Nemesis) Inject(k Kind) {
 	}
 	c.Leader()
 	n.counts[k]++
-	n.t.Logf("nemesis: %s on node %d, healed after %v", k, victim.ID, time.Since(start).Round(time.Millisecond))
+	n.t.Logf("nemesis: %s on node %d at %s, healed after %v", k, victim.ID, start.Format(time.StampMilli), time.Since(start).Round(time.Millisecond))
 	hold(n.cfg.Quiet)
 }

@@ -68,7 +68,6 @@ type Locks struct {
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	holds []lockHold
-	errs  []string
 }
 
 // Start runs the workers until ctx ends.

@@ -24,7 +24,8 @@ import (
 // The long profile: go test -run TestNemesis ./integration/ -nemesis.duration 30m -nemesis.seed 7
 // (or HERD_NEMESIS_DURATION / HERD_NEMESIS_SEED). Without a duration the
 // short profile runs: every fault kind once, in a fixed order.
-// HERD_NEMESIS_KINDS=kill-leader,pause,... runs just those faults, in order.
+// HERD_NEMESIS_KINDS=kill-leader,pause,... runs just those faults, in order;
+// HERD_NEMESIS_RANDOM_KINDS=... limits the long profile's random choice.
 var (
 	nemesisDuration = flag.Duration("nemesis.duration", envDuration("HERD_NEMESIS_DURATION"), "run the long nemesis profile for this long (random faults)")
 	nemesisSeed     = flag.Uint64("nemesis.seed", envUint("HERD_NEMESIS_SEED"), "seed of the nemesis and the workloads (0: from the clock)")
@@ -64,8 +65,14 @@ func TestNemesis(t *testing.T) {
 	t.Logf("nemesis seed %d (replay with -nemesis.seed %d)", seed, seed)
 	c := herdtest.StartCluster(t, 3, herdtest.WithTickTime(reliabilityTick))
 	env := nemesis.NewEnv(t, c)
-	nem := nemesis.New(t, env, nemesis.Config{Hold: 1500 * time.Millisecond, PauseHold: reliabilitySessionTimeout + time.Second,
-		Quiet: 500 * time.Millisecond, FsyncDelay: 20 * time.Millisecond, Seed: seed})
+	cfg := nemesis.Config{Hold: 1500 * time.Millisecond, PauseHold: reliabilitySessionTimeout + time.Second,
+		Quiet: 500 * time.Millisecond, FsyncDelay: 20 * time.Millisecond, Seed: seed}
+	for _, k := range strings.Split(os.Getenv("HERD_NEMESIS_RANDOM_KINDS"), ",") {
+		if k != "" {
+			cfg.Kinds = append(cfg.Kinds, nemesis.Kind(k))
+		}
+	}
+	nem := nemesis.New(t, env, cfg)
 	ops := 0
 	switch kinds := os.Getenv("HERD_NEMESIS_KINDS"); {
 	case kinds != "":

@@ -78,6 +78,8 @@ type Config struct {
 	FsyncDelay time.Duration
 	// Seed seeds the choice of faults and victims.
 	Seed uint64
+	// Kinds are the faults RunRandom chooses from; default AllKinds.
+	Kinds []Kind
 }
 
 // Nemesis injects faults into an Env. Its methods run on the test's
@@ -109,8 +111,12 @@ func (n *Nemesis) RunSchedule(ctx context.Context, kinds []Kind) {
 // RunRandom injects faults of random kinds until ctx ends or d has passed.
 func (n *Nemesis) RunRandom(ctx context.Context, d time.Duration) {
 	end := time.Now().Add(d)
+	kinds := n.cfg.Kinds
+	if len(kinds) == 0 {
+		kinds = AllKinds
+	}
 	for ctx.Err() == nil && time.Now().Before(end) {
-		n.Inject(AllKinds[n.rng.IntN(len(AllKinds))])
+		n.Inject(kinds[n.rng.IntN(len(kinds))])
 	}
 }
 

@@ -53,11 +53,13 @@ const (
 	// written but not applied, and restarts it.
 	CrashBeforeApply Kind = "crash-before-apply"
 	// CrashBeforeApplyLeader does the same to the leader. It is not in
-	// AllKinds: killing a leader whose state machine is behind hangs (raft
-	// v1.8.0 drops the committed batches still queued for the state machine
-	// at shutdown without resolving their futures, and cluster.Node.Kill
-	// waits for the goroutines that wait on them). Run it by name to
-	// reproduce: HERD_NEMESIS_KINDS=crash-before-apply-leader.
+	// AllKinds: stopping a leader with applies in flight can hang for ever
+	// (raft v1.8.0 never resolves the apply futures still queued when it
+	// shuts down, and cluster.Node.Kill and Shutdown wait for the goroutine
+	// in serveHerd that waits on one, peer.go). A stalled state machine
+	// makes that certain; plain KillLeader hits it now and then (twice in
+	// the long runs). Run it by name to reproduce within seconds:
+	// HERD_NEMESIS_KINDS=crash-before-apply-leader.
 	CrashBeforeApplyLeader Kind = "crash-before-apply-leader"
 )
 

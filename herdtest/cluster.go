@@ -60,10 +60,12 @@ type Node struct {
 	elecAddr string
 	faults   *cluster.Faults
 
-	mu      sync.Mutex
-	srv     *server.Server
-	clients *cutListener
-	served  chan error
+	// clients are the client connections, across restarts (faults.go).
+	clients *conns
+
+	mu     sync.Mutex
+	srv    *server.Server
+	served chan error
 }
 
 // StartCluster starts a cluster of n voters and waits until it has a leader
@@ -110,7 +112,7 @@ func StartClusterWithObservers(t testing.TB, voters, observers int, opts ...Opti
 			o(&cfg)
 		}
 		nd := &Node{ID: i + 1, Addr: ls[i].client.Addr().String(), Config: cfg, c: c,
-			peerAddr: ls[i].peer.Addr().String(), elecAddr: ls[i].elec.Addr().String(), faults: &cluster.Faults{}}
+			peerAddr: ls[i].peer.Addr().String(), elecAddr: ls[i].elec.Addr().String(), faults: &cluster.Faults{}, clients: newConns()}
 		c.Nodes = append(c.Nodes, nd)
 	}
 	t.Cleanup(c.stopAll)
@@ -185,7 +187,7 @@ func (c *Cluster) AddNode(observer bool, opts ...Option) *Node {
 		o(&cfg)
 	}
 	n := &Node{ID: id, Addr: client.Addr().String(), Config: cfg, c: c,
-		peerAddr: peer.Addr().String(), elecAddr: elec.Addr().String(), faults: &cluster.Faults{}}
+		peerAddr: peer.Addr().String(), elecAddr: elec.Addr().String(), faults: &cluster.Faults{}, clients: newConns()}
 	if err := n.start(client, peer, elec); err != nil {
 		c.t.Fatalf("herdtest: add node: %v", err)
 	}
@@ -302,11 +304,10 @@ func (n *Node) start(client, peer, elec net.Listener) error {
 		client.Close()
 		return fmt.Errorf("node %d: %w", n.ID, err)
 	}
-	cl := &cutListener{Listener: client, conns: map[net.Conn]struct{}{}}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(cl) }()
+	go func() { served <- srv.Serve(n.clients.wrap(client)) }()
 	n.mu.Lock()
-	n.srv, n.clients, n.served = srv, cl, served
+	n.srv, n.served = srv, served
 	n.mu.Unlock()
 	return nil
 }
@@ -404,24 +405,80 @@ func (n *Node) CutFrom(ids ...int) { n.faults.CutFrom(ids...) }
 func (n *Node) HealPeers() { n.faults.Heal() }
 
 // CutClients drops every client connection of the node and refuses new ones
-// until HealClients; the node stays in the cluster.
-func (n *Node) CutClients() {
-	n.mu.Lock()
-	cl := n.clients
-	n.mu.Unlock()
-	if cl != nil {
-		cl.cut(true)
+// until HealClients (across Restart too); the node stays in the cluster.
+func (n *Node) CutClients() { n.clients.refuse(true) }
+
+// HealClients lets clients connect again.
+func (n *Node) HealClients() { n.clients.refuse(false) }
+
+// Sessions returns the ids of the sessions that have a client connected to
+// this node now, in ascending order.
+func (n *Node) Sessions() []int64 { return n.clients.sessions(nil) }
+
+// CutConnections closes this node's end of every connection of the session
+// with this id, as Server.CutConnections does; the client reconnects to
+// some node, and the session survives. It returns how many it closed.
+func (n *Node) CutConnections(sessionID int64) int { return n.clients.cutSession(sessionID) }
+
+// Sessions returns the ids of the sessions that have a client connected to
+// some node now, in ascending order.
+func (c *Cluster) Sessions() []int64 {
+	var ids []int64
+	for _, n := range c.Nodes {
+		ids = n.clients.sessions(ids)
+	}
+	return ids
+}
+
+// CutConnections closes every connection of the session with this id, at
+// whichever node it is, as a network failure would; the client reconnects
+// (to any node) to the same session. It returns how many it closed.
+func (c *Cluster) CutConnections(sessionID int64) int {
+	cut := 0
+	for _, n := range c.Nodes {
+		cut += n.CutConnections(sessionID)
+	}
+	return cut
+}
+
+// ExpireSession ends the session with this id now, as the cluster does when
+// its timeout passes: its ephemeral nodes are deleted, its watches fire, and
+// the client learns on reconnecting that it expired (LOST in the
+// framework). As Server.ExpireSession, it closes the session with its own
+// credentials, read from the handshake at the node the client first reached,
+// through a running node. Call it from the test's goroutine: a failure stops
+// the test.
+func (c *Cluster) ExpireSession(sessionID int64) {
+	c.t.Helper()
+	if err := c.expire(sessionID); err != nil {
+		c.t.Fatalf("herdtest: expire session 0x%x: %v", sessionID, err)
 	}
 }
 
-// HealClients lets clients connect again.
-func (n *Node) HealClients() {
-	n.mu.Lock()
-	cl := n.clients
-	n.mu.Unlock()
-	if cl != nil {
-		cl.cut(false)
+func (c *Cluster) expire(id int64) error {
+	var passwd []byte
+	for _, n := range c.Nodes {
+		if p, ok := n.clients.passwd(id); ok {
+			passwd = p
+			break
+		}
 	}
+	if passwd == nil {
+		return errors.New("no client of this cluster has had that session")
+	}
+	// The node the session is connected to, if any, else any that takes
+	// clients (closing the session moves it there first, as a client
+	// reconnecting would).
+	var at *Node
+	for _, n := range c.Nodes {
+		if n.Running() && !n.clients.isRefusing() && (at == nil || len(n.clients.of(id)) > 0) {
+			at = n
+		}
+	}
+	if at == nil {
+		return errors.New("no node is running and taking clients")
+	}
+	return expireAt(at.Addr, id, passwd)
 }
 
 // StallApply stops the node applying the log (it keeps following the
@@ -437,62 +494,4 @@ func (n *Node) Heal() {
 	n.HealPeers()
 	n.HealClients()
 	n.ResumeApply()
-}
-
-// cutListener hands the server its client connections, and while cut closes
-// every one, open or new.
-type cutListener struct {
-	net.Listener
-	mu    sync.Mutex
-	isCut bool
-	conns map[net.Conn]struct{}
-}
-
-func (l *cutListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		l.mu.Lock()
-		if l.isCut {
-			l.mu.Unlock()
-			c.Close()
-			continue
-		}
-		tc := &cutConn{Conn: c, l: l}
-		l.conns[tc] = struct{}{}
-		l.mu.Unlock()
-		return tc, nil
-	}
-}
-
-func (l *cutListener) cut(on bool) {
-	l.mu.Lock()
-	l.isCut = on
-	var open []net.Conn
-	if on {
-		for c := range l.conns {
-			open = append(open, c)
-		}
-	}
-	l.mu.Unlock()
-	for _, c := range open {
-		c.Close()
-	}
-}
-
-type cutConn struct {
-	net.Conn
-	l    *cutListener
-	once sync.Once
-}
-
-func (c *cutConn) Close() error {
-	c.once.Do(func() {
-		c.l.mu.Lock()
-		delete(c.l.conns, c)
-		c.l.mu.Unlock()
-	})
-	return c.Conn.Close()
 }

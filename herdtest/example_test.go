@@ -48,3 +48,35 @@ func Example() {
 	// and srv.NewProxy() gives an address whose traffic can be cut, refused
 	// or blackholed.
 }
+
+// ExampleStartCluster tests code against a three-node cluster: the client
+// is given every node, and keeps its session while the leader dies and
+// while its own node is cut from it. (Compiled, not run, as Example is;
+// TestClusterSessionHooks runs the same hooks.)
+func ExampleStartCluster() {
+	var t *testing.T // in your test: func TestFailover(t *testing.T) { ... }
+
+	c := herdtest.StartCluster(t, 3) // every node stopped, and its data removed, when the test ends
+	client, err := framework.New(c.ConnectString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := client.Create(ctx, "/jobs", nil); err != nil {
+		t.Fatal(err)
+	}
+
+	c.Leader().Kill()                    // a crash: the others elect a new leader
+	c.Leader()                           // waits for it
+	c.CutConnections(client.SessionID()) // the client's connection drops; it reconnects, same session
+	if _, err := client.Create(ctx, "/jobs/1", nil); err != nil {
+		t.Fatal(err) // the code under test carries on across both
+	}
+
+	// Other faults: node.CutPeers() partitions a node from the others,
+	// node.CutClients() sends its clients elsewhere, node.StallApply() makes
+	// it fall behind, c.ExpireSession(id) ends a session, node.Restart()
+	// brings a killed node back; node.Heal() lifts its cuts and stalls.
+}

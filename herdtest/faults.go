@@ -20,11 +20,13 @@ import (
 // connection and the ConnectResponse on it, so it knows which connections
 // carry which session, and the session's password.
 
-// conns tracks the client connections of a Server across restarts.
+// conns tracks the client connections of a Server, or of one Cluster node,
+// across restarts.
 type conns struct {
-	mu      sync.Mutex
-	live    map[*trackedConn]struct{}
-	passwds map[int64][]byte // session id → password, from ConnectResponses
+	mu       sync.Mutex
+	live     map[*trackedConn]struct{}
+	passwds  map[int64][]byte // session id → password, from ConnectResponses
+	refusing bool             // close new connections at once (Node.CutClients)
 }
 
 func newConns() *conns {
@@ -41,15 +43,39 @@ type trackedListener struct {
 
 // Accept implements net.Listener.
 func (l *trackedListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		l.cs.mu.Lock()
+		if l.cs.refusing {
+			l.cs.mu.Unlock()
+			c.Close()
+			continue
+		}
+		tc := &trackedConn{Conn: c, cs: l.cs}
+		l.cs.live[tc] = struct{}{}
+		l.cs.mu.Unlock()
+		return tc, nil
 	}
-	tc := &trackedConn{Conn: c, cs: l.cs}
-	l.cs.mu.Lock()
-	l.cs.live[tc] = struct{}{}
-	l.cs.mu.Unlock()
-	return tc, nil
+}
+
+func (cs *conns) isRefusing() bool {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.refusing
+}
+
+// refuse closes every connection and refuses new ones (on), or lets them in
+// again (off).
+func (cs *conns) refuse(on bool) {
+	cs.mu.Lock()
+	cs.refusing = on
+	cs.mu.Unlock()
+	if on {
+		cut(cs.of(0))
+	}
 }
 
 // trackedConn is the server's side of one client connection. It reads the
@@ -151,30 +177,45 @@ func (cs *conns) of(id int64) []*trackedConn {
 	return out
 }
 
-// Sessions returns the ids of the sessions that have a client connected to
-// the server now, in ascending order.
-func (s *Server) Sessions() []int64 {
-	var ids []int64
-	for _, c := range s.clients.of(0) {
-		if id := c.sessionID(); id != 0 && !slices.Contains(ids, id) {
+// sessions adds to ids the sessions with a connection here, and returns them
+// sorted and without duplicates.
+func (cs *conns) sessions(ids []int64) []int64 {
+	for _, c := range cs.of(0) {
+		if id := c.sessionID(); id != 0 {
 			ids = append(ids, id)
 		}
 	}
 	slices.Sort(ids)
-	return ids
+	return slices.Compact(ids)
 }
+
+// cutSession closes the connections of session id.
+func (cs *conns) cutSession(id int64) int {
+	if id == 0 {
+		return 0
+	}
+	return cut(cs.of(id))
+}
+
+// passwd is session id's password, if a client of these connections has
+// had the session.
+func (cs *conns) passwd(id int64) ([]byte, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	p, ok := cs.passwds[id]
+	return p, ok
+}
+
+// Sessions returns the ids of the sessions that have a client connected to
+// the server now, in ascending order.
+func (s *Server) Sessions() []int64 { return s.clients.sessions(nil) }
 
 // CutConnections closes the server's end of every connection of the session
 // with this id, as a network failure would: the client sees its connection
 // drop (SUSPENDED in the framework) and reconnects to the same session, whose
 // ephemeral nodes and watches survive if it comes back within its timeout.
 // It returns how many connections it closed.
-func (s *Server) CutConnections(sessionID int64) int {
-	if sessionID == 0 {
-		return 0
-	}
-	return cut(s.clients.of(sessionID))
-}
+func (s *Server) CutConnections(sessionID int64) int { return s.clients.cutSession(sessionID) }
 
 // CutAllConnections closes every client connection (and four-letter-word
 // connections), as a network failure between the server and all its
@@ -204,18 +245,21 @@ func (s *Server) ExpireSession(sessionID int64) {
 }
 
 func (s *Server) expire(id int64) error {
-	s.clients.mu.Lock()
-	passwd, ok := s.clients.passwds[id]
-	s.clients.mu.Unlock()
+	passwd, ok := s.clients.passwd(id)
 	if !ok {
 		return errors.New("no client of this server has had that session")
 	}
 	if s.srv == nil {
 		return errors.New("the server is stopped")
 	}
+	return expireAt(s.Addr, id, passwd)
+}
+
+// expireAt closes session id at the server on addr, with its password.
+func expireAt(addr string, id int64, passwd []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := closeSession(ctx, s.Addr, id, passwd); err != nil && !errors.Is(err, errSessionGone) {
+	if err := closeSession(ctx, addr, id, passwd); err != nil && !errors.Is(err, errSessionGone) {
 		return err
 	}
 	return nil

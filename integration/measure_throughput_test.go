@@ -72,7 +72,7 @@ func startHerdProcess(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(herdBin(t), "serve", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--log-level", "warn")
+	cmd := exec.Command(herdBin(t), "serve", "--admin-addr", "off", "--listen", addr, "--data-dir", filepath.Join(dir, "data"), "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -48,6 +48,9 @@ type Config struct {
 
 	// ExtendedTypes enables TTL nodes (zookeeper.extendedTypesEnabled).
 	ExtendedTypes bool
+	// EnforceQuota refuses writes over a hard quota limit with QuotaExceeded
+	// (zoo.cfg enforceQuota). Every member of a cluster must agree.
+	EnforceQuota bool
 
 	// ContainerCheckInterval is how often the leader reaps empty containers and
 	// expired TTL nodes. Default 60s (znode.container.checkIntervalMs).
@@ -109,10 +112,20 @@ type Config struct {
 	// (zoo.cfg snapCount). Default 16384.
 	SnapCount int
 
+	// SnapshotsRetained is how many snapshots are kept on disk (zoo.cfg
+	// autopurge.snapRetainCount when autopurge.purgeInterval is set);
+	// older ones, and the log before the oldest kept, are purged as each new
+	// snapshot is taken. Default 2; at least 2.
+	SnapshotsRetained int
+
 	// TrailingLogs is how many log entries are kept behind a snapshot, so a
 	// node a little behind catches up from the log rather than a whole
 	// snapshot. Default 10240.
 	TrailingLogs int
+
+	// SlowRequest, when positive, logs a warning for each request answered
+	// later than this after it arrived (zoo.cfg herd.slowRequestMs).
+	SlowRequest time.Duration
 
 	// Logger receives the server's logs. Default: no logging.
 	Logger *zap.Logger

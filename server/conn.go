@@ -138,6 +138,10 @@ func (c *conn) closeAsync() {
 
 // serve runs the connection until it closes.
 func (c *conn) serve() {
+	c.log.Debug("connection opened")
+	defer func() {
+		c.log.Debug("connection closed", sessionField(c.session()))
+	}()
 	defer c.srv.forget(c)
 	defer c.srv.watches.RemoveWatcher(c)
 	defer c.closeAsync()
@@ -146,6 +150,10 @@ func (c *conn) serve() {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var first [4]byte
 	if _, err := io.ReadFull(br, first[:]); err != nil {
+		return
+	}
+	if string(first[:]) == BackupWord {
+		c.serveBackup()
 		return
 	}
 	if cmd, ok := proto.IsFourLetterWord(first); ok {
@@ -338,7 +346,9 @@ func (c *conn) emit(enc *proto.Encoder, s *slot, hdr proto.ReplyHeader, resp pro
 	}
 	enc.EndFrame(start)
 	if hdr.Xid != proto.XidPing {
-		c.observe(time.Since(s.start), hdr.Zxid)
+		d := time.Since(s.start)
+		c.observe(d, hdr.Zxid)
+		c.requestDone(s, d)
 	}
 	if !c.out.push(enc.Bytes(), 0) {
 		c.closeAsync()
@@ -486,6 +496,7 @@ func (c *conn) handshake(body []byte) bool {
 			return false
 		}
 		resp.TimeOut, resp.SessionID, resp.Passwd = int32(timeout.Milliseconds()), id, pw
+		c.log.Debug("session created", sessionField(id), zap.Duration("timeout", timeout))
 	} else {
 		err := c.srv.revalidate(c.ctx, req.SessionID, req.Passwd, timeout)
 		if err != nil && !errors.Is(err, errSessionInvalid) {

@@ -36,49 +36,15 @@ func (c *conn) fourLetter(cmd string, br *bufio.Reader) {
 	_, _ = io.WriteString(c.nc, out)
 }
 
-// fourLetterSource exposes the server's state to the four-letter commands.
+// fourLetterSource exposes the server's state to the four-letter commands
+// and the AdminServer.
 type fourLetterSource struct {
 	srv  *Server
-	self *conn
+	self *conn // the connection asking, or nil (the AdminServer)
 }
 
-func (f fourLetterSource) Server() fourlw.ServerStats {
-	s := f.srv
-	cs := s.node.State()
-	st := fourlw.ServerStats{
-		Serving:         cs.Ready,
-		Mode:            cs.Role.String(),
-		PacketsReceived: s.stats.received.Load(),
-		PacketsSent:     s.stats.sent.Load(),
-		Zxid:            s.fsm.LastZxid(),
-		Uptime:          time.Since(s.started),
-		WatchCount:      int64(s.watches.Count()),
-		GlobalSessions:  int64(len(s.fsm.Sessions())),
-		AuthFailedCount: s.stats.authFailed.Load(),
-	}
-	if s.clustered() {
-		ls := s.node.LeaderStats()
-		st.QuorumSize = int64(ls.Voters)
-		st.Learners = int64(ls.Learners)
-		st.SyncedFollowers = int64(ls.SyncedFollowers)
-		st.SyncedObservers = int64(ls.SyncedObservers)
-	}
-	st.ProposalSizeLast, st.ProposalSizeMin, st.ProposalSizeMax = s.node.ProposalSizes()
-	st.LatencyMin, st.LatencyAvg, st.LatencyMax = s.stats.latency.get()
-	conns := s.connList()
-	st.Connections = int64(len(conns))
-	for _, c := range conns {
-		st.Outstanding += int64(len(c.slots))
-	}
-	s.fsm.Read(func(t *tree.Tree) {
-		st.NodeCount = int64(t.NodeCount())
-		st.EphemeralsCount = int64(t.EphemeralCount())
-		st.ApproximateDataSize = t.ApproximateDataSize()
-	})
-	st.OpenFileDescriptors, st.MaxFileDescriptors = fourlw.ProcessFileDescriptors()
-	st.DataDirSize, st.LogDirSize = s.diskUsage()
-	return st
-}
+// Server implements fourlw.Source.
+func (f fourLetterSource) Server() fourlw.ServerStats { return f.srv.Stats() }
 
 // diskUsage returns the bytes of the snapshots (ZooKeeper's dataDir) and of
 // the Raft log (its dataLogDir), for dirs and conf.
@@ -142,7 +108,9 @@ func (f fourLetterSource) Conf() []fourlw.KV {
 	zc.TickTime = cfg.TickTime
 	zc.MaxClientCnxns = cfg.MaxClientCnxns
 	zc.MinSessionTimeout, zc.MaxSessionTimeout = cfg.MinSessionTimeout, cfg.MaxSessionTimeout
-	if ta, ok := f.self.nc.LocalAddr().(*net.TCPAddr); ok {
+	if f.self == nil {
+		zc.ClientPort = f.srv.clientPort()
+	} else if ta, ok := f.self.nc.LocalAddr().(*net.TCPAddr); ok {
 		zc.ClientPort = ta.Port
 	}
 	if f.srv.clustered() {

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -85,4 +86,42 @@ func TestFullDisk(t *testing.T) {
 			t.Fatalf("%s lost", p)
 		}
 	}
+}
+
+// TestShutdownWhileDiskFull: a graceful stop while a write waits for disk
+// space ends that write and returns, instead of waiting for the connection
+// the full disk holds up until the stop's deadline.
+func TestShutdownWhileDiskFull(t *testing.T) {
+	var full atomic.Bool
+	faults := func(storage.Fault, string) error {
+		if full.Load() {
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	s := herdtest.Start(t, herdtest.WithConfig(func(c *server.Config) {
+		c.LogSegmentSize = 64 << 10
+		server.SetStorageFaults(c, faults)
+	}))
+	w := dial(t, s.Addr, wireclient.Options{SessionTimeout: 4 * time.Second})
+	full.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		req := &proto.CreateRequest{Path: "/during", Data: []byte("d"), ACL: proto.OpenACLUnsafe}
+		_, err := w.Do(testCtx(t), proto.OpCreate, req, &proto.CreateResponse{})
+		done <- err
+	}()
+	waitFor(t, "the node to notice it cannot write", func() bool { return s.Server().Health() != nil })
+
+	// The deadline is far beyond what a stop needs; reaching it means the
+	// stop waited on the stalled write.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Server().Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown while the disk is full: %v", err)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("the stalled write was acknowledged by a node that stopped before it could write")
+	}
+	w.Drop()
 }

@@ -54,6 +54,7 @@ type Server struct {
 	node    *cluster.Node
 	started time.Time
 	stats   serverStats
+	ops     *opsMetrics // summaries and election counts (ops.go)
 	budget  *budget     // server-wide memory held for clients (budget.go)
 	health  writeHealth // whether the log can be written (health.go)
 
@@ -94,6 +95,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		tracker:   session.NewTracker(cfg.TickTime),
 		started:   time.Now(),
 		budget:    newBudget(cfg),
+		ops:       newOpsMetrics(),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*conn]struct{}{},
 		bySession: map[int64]*conn{},
@@ -103,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.fsm = fsm.New(s.watches, fsm.Options{
 		MaxBuffer:     cfg.MaxBuffer,
 		ExtendedTypes: cfg.ExtendedTypes,
+		EnforceQuota:  cfg.EnforceQuota,
 		Logger:        cfg.Logger.Named("fsm"),
 		Hooks: fsm.Hooks{
 			SessionCreated: func(ss fsm.Session) {
@@ -129,11 +132,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		SnapshotThreshold: uint64(cfg.SnapCount),
 		TrailingLogs:      uint64(cfg.TrailingLogs),
 		LogSegmentSize:    cfg.LogSegmentSize,
+		SnapshotsRetained: cfg.SnapshotsRetained,
 		PeerListener:      cfg.PeerListener,
 		ElectionListener:  cfg.ElectionListener,
 		Faults:            cfg.PeerFaults,
 		StorageFaults:     cfg.storageFaults,
 		Logger:            cfg.Logger.Named("cluster"),
+		Observers:         s.ops.observers(),
 		Handlers: map[string]cluster.Handler{
 			methodTouch:      s.handleTouch,
 			methodRevalidate: s.handleRevalidate,
@@ -374,6 +379,7 @@ func (s *Server) followLeadership(leading bool) {
 	}
 	var giveUp <-chan time.Time
 	var timer *time.Timer
+	var seen leadershipSeen
 	defer func() {
 		if timer != nil {
 			timer.Stop()
@@ -382,6 +388,7 @@ func (s *Server) followLeadership(leading bool) {
 	for {
 		changed := s.node.Changed()
 		st := s.node.State()
+		seen.update(s.ops, st, time.Now())
 		// A new term counts even if the moments between two leaderships went
 		// unseen: the deadlines of the old one are stale.
 		if st.Leading() && (!leading || st.Term != term) {
@@ -430,7 +437,7 @@ func (s *Server) expire(now time.Time) {
 		return
 	}
 	for _, id := range s.tracker.Expired(now) {
-		s.log.Info("session expired", zap.String("session", fmt.Sprintf("0x%x", id)))
+		s.log.Debug("session expired", sessionField(id))
 		e := fsm.Entry{Type: fsm.EntryCloseSession, Time: now.UnixMilli(), Session: id}
 		if _, err := s.propose(&e); err != nil {
 			s.log.Warn("could not close expired session", zap.Error(err))
@@ -503,11 +510,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	waited := make(chan struct{})
 	go func() { s.wg.Wait(); close(waited) }()
 	var err error
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		err = ctx.Err()
+	if s.node.Health() == nil {
+		select {
+		case <-waited:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 	}
+	// While the log cannot be written (a full disk), connections wait on
+	// writes that only the node's shutdown ends, so it is not waited for.
 	if rerr := s.node.Shutdown(); err == nil {
 		err = rerr
 	}

@@ -18,7 +18,13 @@ func check(args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "the node's data directory (required)")
 	logDir := fs.String("data-log-dir", "", "the node's log directory, if not the data directory (zoo.cfg dataLogDir)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "herd check: unexpected argument %q\n", fs.Arg(0))
 	}
 	if *dataDir == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: herd check --data-dir DIR [--data-log-dir DIR]")

@@ -64,7 +64,7 @@ func TestCheck(t *testing.T) {
 	}
 	t.Logf("damaged:\n%s", out.String())
 	// And herd serve refuses to start on it.
-	if code := serve(context.Background(), []string{"-listen", "127.0.0.1:0", "-data-dir", dir}, &out, &errOut); code != 1 ||
+	if code := serve(context.Background(), noFixedPorts([]string{"-listen", "127.0.0.1:0", "-data-dir", dir}), &out, &errOut); code != 1 ||
 		!strings.Contains(errOut.String(), "damaged") {
 		t.Fatalf("serve on a damaged log: exit %d, %s", code, errOut.String())
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,6 +40,13 @@ func clusterCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	auth := fs.String("auth", "", "digest credentials, `user:password` (reconfig needs the super user)")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the cluster")
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if sub == "list" && fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "herd cluster list: unexpected argument %q (list takes only flags)\n", fs.Arg(0))
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)

@@ -32,6 +32,13 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dataDir := fs.String("data-dir", "", "directory for the members' data (default: a temporary directory, removed at exit)")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "herd dev: unexpected argument %q (herd dev takes only flags)\n", fs.Arg(0))
 		return 2
 	}
 	if *nodes < 1 || *observers < 0 {
@@ -87,6 +94,7 @@ type devCluster struct {
 	members []cluster.Member
 	addrs   []string
 	servers []*server.Server
+	locks   dataDirLocks
 	failed  chan error
 }
 
@@ -131,11 +139,13 @@ func startDev(ctx context.Context, root string, voters, observers int, log *zap.
 	}
 	for i, t := range ls {
 		dir := filepath.Join(root, fmt.Sprintf("n%d", i+1))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		lock, err := claimDataDirs(dir)
+		if err != nil {
 			closeAll()
 			d.stop(log)
 			return nil, err
 		}
+		d.locks = append(d.locks, lock...)
 		cfg := server.Config{
 			DataDir:          dir,
 			ServerID:         i + 1,
@@ -202,4 +212,5 @@ func (d *devCluster) stop(log *zap.Logger) {
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}
+	d.locks.release()
 }

@@ -29,6 +29,7 @@ commands:
   shell    a zkCli-compatible shell for herd or ZooKeeper
   bench    measure a server's throughput and latency
   check    verify a stopped node's log and snapshots (--data-dir DIR)
+  snapshot save a running node's data to a file, or seed a new node from one
   version  print herd's version, the ZooKeeper version it emulates, and its commit
            (also herd --version, herd -v)
 
@@ -57,6 +58,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return shell.Main(ctx, args[1:], stdin, stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "snapshot":
+		return snapshotCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchcmd.Main(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version", "-v":

@@ -20,7 +20,28 @@ import (
 	"github.com/herd-io/herd/server/fourlw"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// reexecEnv, set in the environment of this test binary, makes it run herd
+// with these newline-separated arguments instead of the tests: a second
+// process for the tests that need one.
+const reexecEnv = "HERD_TEST_RUN_HERD"
+
+func TestMain(m *testing.M) {
+	if args, ok := os.LookupEnv(reexecEnv); ok {
+		os.Exit(run(strings.Split(args, "\n"), os.Stdin, os.Stdout, os.Stderr))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// noFixedPorts turns the AdminServer off unless args place it: its default
+// port, 8080, is fixed and tests share the machine.
+func noFixedPorts(args []string) []string {
+	for _, a := range args {
+		if strings.TrimLeft(a, "-") == "admin-addr" || strings.HasPrefix(strings.TrimLeft(a, "-"), "admin-addr=") {
+			return args
+		}
+	}
+	return append([]string{"--admin-addr", "off"}, args...)
+}
 
 var servingLine = regexp.MustCompile(`serving ZooKeeper clients on (\S+) `)
 
@@ -28,24 +49,33 @@ var servingLine = regexp.MustCompile(`serving ZooKeeper clients on (\S+) `)
 // and returns the address it listens on and a channel with its exit status.
 func startServe(t *testing.T, args ...string) (addr string, cancel func(), status <-chan int) {
 	t.Helper()
+	line, cancel, status := startServeLine(t, io.Discard, args...)
+	return servingLine.FindStringSubmatch(line)[1], cancel, status
+}
+
+// startServeLine is startServe returning the whole start-up line, with the
+// log written to logs.
+func startServeLine(t *testing.T, logs io.Writer, args ...string) (line string, cancel func(), status <-chan int) {
+	t.Helper()
+	args = noFixedPorts(args)
 	ctx, stop := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- serve(ctx, args, pw, io.Discard)
+		done <- serve(ctx, args, pw, logs)
 		pw.Close()
 	}()
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
-			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
-				lines <- m[1]
+			if servingLine.MatchString(sc.Text()) {
+				lines <- sc.Text()
 			}
 		}
 	}()
 	select {
-	case addr = <-lines:
+	case line = <-lines:
 	case code := <-done:
 		stop()
 		t.Fatalf("serve exited with %d before serving", code)
@@ -53,7 +83,7 @@ func startServe(t *testing.T, args ...string) (addr string, cancel func(), statu
 		stop()
 		t.Fatal("serve did not start")
 	}
-	return addr, stop, done
+	return line, stop, done
 }
 
 func TestServeRunsAndStopsCleanly(t *testing.T) {

@@ -32,7 +32,7 @@ func serveSync(t *testing.T, args ...string) (int, string) {
 	var logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code := serve(ctx, args, &bytes.Buffer{}, &logs)
+	code := serve(ctx, noFixedPorts(args), &bytes.Buffer{}, &logs)
 	return code, logs.String()
 }
 

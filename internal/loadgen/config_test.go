@@ -22,6 +22,8 @@ func TestConfigChecks(t *testing.T) {
 		"negative":     func(c *Config) { c.Conns = -1 },
 		"prefix":       func(c *Config) { c.KeyPrefix = "rel/path" },
 		"slash end":    func(c *Config) { c.KeyPrefix = "/a/" },
+		"children":     func(c *Config) { c.Children = -1 },
+		"watchers":     func(c *Config) { c.Watchers = -1 },
 	} {
 		c := ok
 		mut(&c)
@@ -30,7 +32,8 @@ func TestConfigChecks(t *testing.T) {
 		}
 	}
 	c, err := ok.withDefaults()
-	if err != nil || c.Conns != 1 || c.Goroutines != 1 || c.KeyPrefix != DefaultKeyPrefix || c.SessionTimeout != DefaultSessionTimeout {
+	if err != nil || c.Conns != 1 || c.Goroutines != 1 || c.KeyPrefix != DefaultKeyPrefix || c.SessionTimeout != DefaultSessionTimeout ||
+		c.Children != DefaultChildren || c.Watchers != DefaultWatchers {
 		t.Errorf("defaults: %+v %v", c, err)
 	}
 	if w, err := ParseWorkload("SETDATA"); err != nil || w != WorkloadSetData {

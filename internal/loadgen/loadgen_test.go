@@ -67,6 +67,16 @@ func TestAgainstZooKeeper(t *testing.T) {
 			t.Error("/keep/sub left behind")
 		}
 	})
+	t.Run("measure", func(t *testing.T) {
+		// Measure brackets the timed phase: true before the first operation,
+		// false after the last, once each.
+		var calls []bool
+		res, err := Run(context.Background(), Config{Servers: []string{peer.Addr}, Workload: WorkloadGetData,
+			Ops: 20, Measure: func(start bool) { calls = append(calls, start) }}, nil)
+		if err != nil || res.Ops != 20 || len(calls) != 2 || !calls[0] || calls[1] {
+			t.Errorf("Run = %+v, %v; Measure calls %v", res, err, calls)
+		}
+	})
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -38,12 +38,18 @@ func Run(ctx context.Context, cfg Config, logger *zap.Logger) (Result, error) {
 	r := &runner{cfg: cfg, conns: conns, log: log,
 		root: cfg.KeyPrefix + "/run-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]}
 	defer func() { closeAll(r.conns) }()
+	defer r.closeMore()
 
 	workers, err := r.prepare()
+	if err == nil {
+		err = r.prepareMore(workers)
+	}
 	if err != nil {
+		r.stopMore()
 		return Result{}, errors.Join(err, r.cleanup(nil))
 	}
 	res, runErr := r.execute(ctx, workers)
+	r.stopMore()
 	return res, errors.Join(runErr, r.cleanup(workers))
 }
 
@@ -53,6 +59,7 @@ type runner struct {
 	log     *zap.Logger
 	root    string
 	created []string // prefix components this run created, outermost first
+	more    moreRun  // the run-wide state of the workloads in workloads.go
 }
 
 // prepare creates the run's root and per-worker znodes and the workers.
@@ -82,7 +89,7 @@ func (r *runner) prepare() ([]*worker, error) {
 		for g := 0; g < r.cfg.Goroutines; g++ {
 			w := &worker{id: ci*r.cfg.Goroutines + g, conn: conn, w: r.cfg.Workload, root: r.root, value: value}
 			switch r.cfg.Workload {
-			case WorkloadSetData, WorkloadGetData, WorkloadMixed:
+			case WorkloadSetData, WorkloadGetData, WorkloadMixed, WorkloadExists, WorkloadWatch:
 				w.key = fmt.Sprintf("%s/k%d", r.root, w.id)
 				if _, err := conn.Create(w.key, value, 0, openACL); err != nil {
 					return nil, fmt.Errorf("loadgen: create %s: %w", w.key, err)
@@ -103,6 +110,9 @@ func (r *runner) prepare() ([]*worker, error) {
 
 // execute runs the workers and gathers their figures.
 func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error) {
+	if r.cfg.Measure != nil {
+		r.cfg.Measure(true)
+	}
 	// The clock starts before the deadline is set, so Elapsed is never
 	// shorter than Duration.
 	start := time.Now()
@@ -129,6 +139,9 @@ func (r *runner) execute(ctx context.Context, workers []*worker) (Result, error)
 	stopProgress := r.reportProgress(start, &counts, done)
 	r.await(runCtx, done)
 	elapsed := time.Since(start)
+	if r.cfg.Measure != nil {
+		r.cfg.Measure(false)
+	}
 	stopProgress()
 
 	res := Result{Workload: r.cfg.Workload, Conns: r.cfg.Conns, Goroutines: r.cfg.Goroutines, Elapsed: elapsed}

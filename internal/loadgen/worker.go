@@ -22,7 +22,8 @@ type worker struct {
 	key   string // setData, getData, mixed
 	value []byte
 	lock  *zk.Lock
-	n     int // operations started
+	n     int       // operations started
+	more  moreState // the state of the workloads in workloads.go
 
 	hist     Histogram
 	ops      int
@@ -87,7 +88,7 @@ func (w *worker) do() error {
 		}
 		return w.lock.Unlock()
 	}
-	return ErrConfig
+	return w.doMore(n)
 }
 
 func (w *worker) createPath(n int) string {

@@ -31,7 +31,9 @@ type Options struct {
 	// HandshakeTimeout bounds the TCP connect and the ConnectRequest's reply,
 	// so a server that accepts but never answers (one still starting, or
 	// frozen) is given up and the next one tried. 0 means a third of
-	// SessionTimeout, so a re-attach can try again within the session.
+	// SessionTimeout, so a re-attach can try again within the session, but
+	// at least a second: the timeout asked for may be far below the one the
+	// server grants (at least 2×tickTime), and a loaded machine is slow.
 	HandshakeTimeout time.Duration
 	// Logger receives debug logs; nil means no logging.
 	Logger *zap.Logger
@@ -48,7 +50,7 @@ func (o *Options) defaults() {
 		o.MaxBuffer = proto.DefaultMaxBuffer
 	}
 	if o.HandshakeTimeout <= 0 {
-		o.HandshakeTimeout = o.SessionTimeout / 3
+		o.HandshakeTimeout = max(o.SessionTimeout/3, time.Second)
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()

@@ -29,6 +29,10 @@ const Jar = "/usr/share/java/zookeeper.jar"
 // ConfDir holds Debian's log4j configuration for ZooKeeper.
 const ConfDir = "/etc/zookeeper/conf"
 
+// ServletJar is the servlet API ZooKeeper's AdminServer (Jetty) needs; Debian's
+// zookeeper.jar does not name it in its Class-Path (package libservlet-api-java).
+const ServletJar = "/usr/share/java/servlet-api.jar"
+
 // ZkCli is Debian's zkCli.sh.
 const ZkCli = "/usr/share/zookeeper/bin/zkCli.sh"
 
@@ -55,6 +59,9 @@ type Server struct {
 	Addr string
 	// Dir is the server's data directory.
 	Dir string
+	// AdminURL is the AdminServer's base URL, http://127.0.0.1:port, when
+	// Options.AdminServer is set.
+	AdminURL string
 
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -69,6 +76,9 @@ type Options struct {
 	Extra []string
 	// ExtendedTypes turns on TTL nodes (zookeeper.extendedTypesEnabled).
 	ExtendedTypes bool
+	// AdminServer runs ZooKeeper's AdminServer on a free loopback port
+	// (Server.AdminURL); it needs ServletJar.
+	AdminServer bool
 }
 
 // Start launches a standalone ZooKeeper on a free loopback port and waits until
@@ -94,9 +104,24 @@ func Start(ctx context.Context, dir string, opts Options) (*Server, error) {
 		"dataDir=" + data,
 		"clientPort=" + strconv.Itoa(port),
 		"clientPortAddress=127.0.0.1",
-		"admin.enableServer=false",
 		"4lw.commands.whitelist=*",
 		"maxClientCnxns=0",
+	}
+	classPath := ConfDir + ":" + Jar
+	adminURL := ""
+	if opts.AdminServer {
+		if _, err := os.Stat(ServletJar); err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrMissing, ServletJar)
+		}
+		adminPort, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		cfg = append(cfg, "admin.enableServer=true", "admin.serverAddress=127.0.0.1", "admin.serverPort="+strconv.Itoa(adminPort))
+		classPath += ":" + ServletJar
+		adminURL = "http://127.0.0.1:" + strconv.Itoa(adminPort)
+	} else {
+		cfg = append(cfg, "admin.enableServer=false")
 	}
 	cfg = append(cfg, opts.Extra...)
 	cfgPath := filepath.Join(dir, "zoo.cfg")
@@ -111,8 +136,10 @@ func Start(ctx context.Context, dir string, opts Options) (*Server, error) {
 	if opts.ExtendedTypes {
 		args = append(args, "-Dzookeeper.extendedTypesEnabled=true")
 	}
-	args = append(args, "-Dzookeeper.admin.enableServer=false",
-		"-cp", ConfDir+":"+Jar, "org.apache.zookeeper.server.ZooKeeperServerMain", cfgPath)
+	if !opts.AdminServer {
+		args = append(args, "-Dzookeeper.admin.enableServer=false")
+	}
+	args = append(args, "-cp", classPath, "org.apache.zookeeper.server.ZooKeeperServerMain", cfgPath)
 	cmd := exec.Command("java", args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -120,7 +147,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Server, error) {
 		logf.Close()
 		return nil, fmt.Errorf("zkpeer: start java: %w", err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, cmd: cmd, done: make(chan struct{}), log: logf}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, AdminURL: adminURL, cmd: cmd, done: make(chan struct{}), log: logf}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := s.waitReady(ctx); err != nil {
 		s.Stop()

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/recipes/discovery"
@@ -258,6 +260,72 @@ func TestProviderSkipsBadAndDisabled(t *testing.T) {
 		}
 		if insts, err := d.QueryInstances(ctx, "svc"); err != nil || len(insts) != 2 {
 			t.Fatalf("QueryInstances = %+v, %v; want on and off (garbage skipped)", insts, err)
+		}
+	})
+}
+
+// TestDownInstancePolicy: an instance noted as failing threshold times is
+// left out until the policy's timeout after its first error; one error is
+// not enough.
+func TestDownInstancePolicy(t *testing.T) {
+	recipetest.Each(t, func(t *testing.T, tg recipetest.Target) {
+		ctx := recipetest.Ctx(t)
+		base := recipetest.Root(t)
+		d := newDiscovery(t, recipetest.Client(t, tg.Addr), base)
+		var insts []discovery.Instance
+		for _, id := range []string{"a", "b"} {
+			in, err := d.Register(ctx, discovery.Instance{Name: "svc", ID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			insts = append(insts, in)
+		}
+		p, err := d.NewProvider("svc", nil, discovery.WithDownInstancePolicy(time.Minute, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		var mu sync.Mutex
+		now := time.Unix(1000, 0)
+		discovery.SetClock(p, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.AwaitInitialized(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ids := func() string {
+			var out []string
+			for _, in := range p.Instances() {
+				out = append(out, in.ID)
+			}
+			return fmt.Sprint(out)
+		}
+		if got := ids(); got != "[a b]" {
+			t.Fatalf("instances %s", got)
+		}
+		p.NoteError(insts[0])
+		if got := ids(); got != "[a b]" {
+			t.Fatalf("after one error: %s, want a still in", got)
+		}
+		advance(30 * time.Second)
+		p.NoteError(insts[0])
+		if got := ids(); got != "[b]" {
+			t.Fatalf("after two errors: %s, want a down", got)
+		}
+		for i := 0; i < 4; i++ {
+			if in, err := p.Instance(); err != nil || in.ID != "b" {
+				t.Fatalf("Instance = %+v, %v; want b", in, err)
+			}
+		}
+		advance(30 * time.Second) // a minute after the first error
+		if got := ids(); got != "[a b]" {
+			t.Fatalf("after the timeout: %s, want a back", got)
+		}
+		p.NoteError(insts[0])
+		if got := ids(); got != "[a b]" {
+			t.Fatalf("one error after the timeout: %s, want a still in (its count starts again)", got)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/herd-io/herd/framework"
 	"github.com/herd-io/herd/recipes/cache"
@@ -86,6 +87,66 @@ type Provider struct {
 
 	mu      sync.Mutex
 	decoded map[string]decodedNode // by node path: JSON is decoded once per version
+
+	down downInstances
+}
+
+// ProviderOption configures a Provider.
+type ProviderOption func(*Provider)
+
+// WithDownInstancePolicy sets when an instance the caller reported with
+// NoteError is left out (Curator's DownInstancePolicy): once it has threshold
+// errors, until timeout after its first error. The default is 30s and 2, as
+// Curator's.
+func WithDownInstancePolicy(timeout time.Duration, threshold int) ProviderOption {
+	return func(p *Provider) { p.down.timeout, p.down.threshold = timeout, threshold }
+}
+
+// downInstances counts the errors callers noted per instance id. An entry
+// lives timeout from its first error, so a down instance comes back by
+// itself.
+type downInstances struct {
+	timeout   time.Duration
+	threshold int
+	now       func() time.Time // time.Now; tests replace it
+
+	mu     sync.Mutex
+	errors map[string]*downStatus
+}
+
+type downStatus struct {
+	since time.Time
+	count int
+}
+
+func (d *downInstances) note(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.purgeLocked()
+	st := d.errors[id]
+	if st == nil {
+		st = &downStatus{since: d.now()}
+		d.errors[id] = st
+	}
+	st.count++
+}
+
+// isDown reports whether id has reached the threshold within its timeout.
+func (d *downInstances) isDown(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.purgeLocked()
+	st := d.errors[id]
+	return st != nil && st.count >= d.threshold
+}
+
+func (d *downInstances) purgeLocked() {
+	now := d.now()
+	for id, st := range d.errors {
+		if now.Sub(st.since) >= d.timeout {
+			delete(d.errors, id)
+		}
+	}
 }
 
 type decodedNode struct {
@@ -96,7 +157,7 @@ type decodedNode struct {
 
 // NewProvider returns a provider of the service name choosing with s (nil:
 // RoundRobin). Start it before use.
-func (d *Discovery) NewProvider(name string, s Strategy) (*Provider, error) {
+func (d *Discovery) NewProvider(name string, s Strategy, opts ...ProviderOption) (*Provider, error) {
 	if err := validName("name", name); err != nil {
 		return nil, err
 	}
@@ -107,7 +168,12 @@ func (d *Discovery) NewProvider(name string, s Strategy) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{name: name, root: d.pathForName(name), strategy: s, tree: tree}, nil
+	p := &Provider{name: name, root: d.pathForName(name), strategy: s, tree: tree}
+	p.down = downInstances{timeout: 30 * time.Second, threshold: 2, now: time.Now, errors: map[string]*downStatus{}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p, nil
 }
 
 // Start begins watching the service in the background.
@@ -116,8 +182,9 @@ func (p *Provider) Start() error { return p.tree.Start() }
 // AwaitInitialized waits until the first list of instances is loaded.
 func (p *Provider) AwaitInitialized(ctx context.Context) error { return p.tree.AwaitInitialized(ctx) }
 
-// Instances returns the enabled instances, sorted by node name; nodes whose
-// data is not an instance are skipped. Payload and URISpec are shared with
+// Instances returns the enabled instances that are not down (see
+// NoteError), sorted by node name; nodes whose data is not an instance are
+// skipped. Payload and URISpec are shared with
 // the provider: do not modify them.
 func (p *Provider) Instances() []Instance {
 	kids, _ := p.tree.Children(p.root)
@@ -136,7 +203,7 @@ func (p *Provider) Instances() []Instance {
 			d = decodedNode{czxid: n.Stat.Czxid, mzxid: n.Stat.Mzxid, inst: inst, ok: err == nil}
 		}
 		seen[n.Path] = d
-		if d.ok && d.inst.Enabled {
+		if d.ok && d.inst.Enabled && !p.down.isDown(d.inst.ID) {
 			out = append(out, d.inst)
 		}
 	}
@@ -152,6 +219,12 @@ func (p *Provider) Instance() (Instance, error) {
 	}
 	return p.strategy.Pick(insts), nil
 }
+
+// NoteError records that the caller could not use inst (Curator's
+// ServiceProvider.noteError). An instance with as many errors as the
+// provider's DownInstancePolicy threshold is left out of Instance and
+// Instances until the policy's timeout after its first error.
+func (p *Provider) NoteError(inst Instance) { p.down.note(inst.ID) }
 
 // Listen registers fn for changes of the service's node cache (see
 // cache.Tree.Listen).

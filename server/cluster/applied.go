@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -27,6 +29,7 @@ const (
 	envelopeMagic = 0xC7
 	kindEntry     = 1 // carries a state-machine entry
 	kindMarker    = 2 // a new leader's first entry; the state machine never sees it
+	kindNudge     = 3 // carries the commit index to followers (nudgeCommit); never seen either
 )
 
 type envelope struct {
@@ -73,7 +76,7 @@ func decodeEnvelope(b []byte) (e envelope, ok bool, err error) {
 		return envelope{}, true, errMalformedEnvelope
 	}
 	e.payload = rest[n:]
-	if e.kind != kindEntry && e.kind != kindMarker {
+	if e.kind != kindEntry && e.kind != kindMarker && e.kind != kindNudge {
 		return envelope{}, true, errMalformedEnvelope
 	}
 	return e, true, nil
@@ -94,9 +97,14 @@ type appliedFSM struct {
 	incarnation uint64
 	faults      *Faults       // a test may stall applies
 	stop        chan struct{} // the node's done channel
+	afterApply  func()        // called after each batch; nil for none (see nudgeCommit)
+
+	observeSnapshot func(time.Duration) // Config.Observers.Snapshot, or nil
+	lastSnapshot    atomic.Int64        // how long the last snapshot took to write
 
 	mu      sync.Mutex
 	applied uint64
+	real    uint64        // the last applied index that is not a nudge (see realIndex)
 	changed chan struct{} // closed and replaced whenever applied advances
 	waiting map[uint64]*Proposal
 	closed  bool
@@ -120,10 +128,15 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	envs := make([]envelope, len(logs))
 	toInner := make([]*raft.Log, 0, len(logs))
 	pos := make([]int, 0, len(logs))
+	onlyNudges := true // a batch of nudges alone asks for no further nudge
+	var real uint64
 	for i, l := range logs {
 		switch l.Type {
 		case raft.LogCommand:
 			env, ok, err := decodeEnvelope(l.Data)
+			if !ok || err != nil || env.kind != kindNudge {
+				onlyNudges, real = false, l.Index
+			}
 			switch {
 			case !ok:
 				toInner, pos = append(toInner, l), append(pos, i)
@@ -137,13 +150,14 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 				out[i] = dropped{ErrStaleTerm}
 				continue
 			}
-			if env.kind == kindMarker {
+			if env.kind == kindMarker || env.kind == kindNudge {
 				continue
 			}
 			c := *l
 			c.Data = env.payload
 			toInner, pos = append(toInner, &c), append(pos, i)
 		case raft.LogConfiguration:
+			onlyNudges, real = false, l.Index
 			// Only a batching state machine is shown configurations; a plain
 			// raft.FSM never sees them, as with raft itself.
 			if f.batch != nil {
@@ -178,6 +192,9 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	if last := logs[len(logs)-1].Index; last > f.applied {
 		f.applied = last
 	}
+	if real > f.real {
+		f.real = real
+	}
 	for i, env := range envs {
 		if env.node != f.self || env.incarnation != f.incarnation || env.kind != kindEntry {
 			continue
@@ -192,6 +209,9 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	f.mu.Unlock()
 	for _, d := range ready {
 		d.p.completeWith(d.index, d.res)
+	}
+	if f.afterApply != nil && !onlyNudges {
+		f.afterApply()
 	}
 	return out
 }
@@ -275,6 +295,16 @@ func (f *appliedFSM) appliedIndex() uint64 {
 	return f.applied
 }
 
+// realIndex returns the index of the last entry applied here that is not a
+// nudge. A nudge's own commit reaches followers only with a later entry, so
+// a leader reports this, not its commit index, as what a follower must
+// apply to be current: the nudge after it is what tells them.
+func (f *appliedFSM) realIndex() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.real
+}
+
 // waitApplied blocks until index is applied here, ctx ends or stop closes.
 func (f *appliedFSM) waitApplied(ctx context.Context, index uint64, stop <-chan struct{}) error {
 	for {
@@ -307,7 +337,7 @@ func (f *appliedFSM) Snapshot() (raft.FSMSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return indexedSnapshot{index: index, inner: s}, nil
+	return indexedSnapshot{index: index, inner: s, fsm: f}, nil
 }
 
 // Restore implements raft.FSM.
@@ -325,7 +355,7 @@ func (f *appliedFSM) Restore(rc io.ReadCloser) error {
 	}
 	f.mu.Lock()
 	if known {
-		f.applied = index
+		f.applied, f.real = index, index
 	}
 	var lost []*Proposal
 	for seq, p := range f.waiting {
@@ -351,6 +381,7 @@ type readCloser struct {
 type indexedSnapshot struct {
 	index uint64
 	inner raft.FSMSnapshot
+	fsm   *appliedFSM
 }
 
 func (s indexedSnapshot) Persist(sink raft.SnapshotSink) error {
@@ -361,7 +392,16 @@ func (s indexedSnapshot) Persist(sink raft.SnapshotSink) error {
 		_ = sink.Cancel()
 		return fmt.Errorf("cluster: write snapshot header: %w", err)
 	}
-	return s.inner.Persist(sink)
+	start := time.Now()
+	err := s.inner.Persist(sink)
+	if err == nil {
+		d := time.Since(start)
+		s.fsm.lastSnapshot.Store(int64(d))
+		if s.fsm.observeSnapshot != nil {
+			s.fsm.observeSnapshot(d)
+		}
+	}
+	return err
 }
 
 func (s indexedSnapshot) Release() { s.inner.Release() }

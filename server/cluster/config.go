@@ -46,6 +46,8 @@ type Config struct {
 	// are sent to a lagging follower instead of the snapshot) until their
 	// file is dropped. Default storage.DefaultSegmentSize.
 	LogSegmentSize int
+	// SnapshotsRetained is how many snapshots the store keeps (storage.Options).
+	SnapshotsRetained int
 
 	// PeerListener and ElectionListener, when set, are used instead of
 	// listening on this member's peer and election ports (tests open them on
@@ -65,6 +67,9 @@ type Config struct {
 
 	// Logger receives the node's logs. Default: none.
 	Logger *zap.Logger
+
+	// Observers receive log-write and snapshot timings (metrics).
+	Observers Observers
 }
 
 // Handler answers a call a member made to the leader with CallLeader. from is
@@ -82,9 +87,9 @@ type Handler func(from int, body []byte) ([]byte, error)
 // for the leader (and the server its clients) before it gives up: an
 // election usually ends well within it, and clients are spared a reconnect.
 type Timing struct {
-	HeartbeatTimeout   time.Duration // default 200ms (standalone 100ms)
-	ElectionTimeout    time.Duration // default 200ms (standalone 100ms)
-	LeaderLeaseTimeout time.Duration // default 150ms (standalone 100ms)
+	HeartbeatTimeout   time.Duration // default 150ms (standalone 100ms)
+	ElectionTimeout    time.Duration // default 150ms (standalone 100ms)
+	LeaderLeaseTimeout time.Duration // default 100ms (standalone 100ms)
 	CommitTimeout      time.Duration // default 5ms
 	LeaderWait         time.Duration // default 5×ElectionTimeout
 }

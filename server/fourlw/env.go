@@ -2,6 +2,7 @@ package fourlw
 
 import (
 	"os"
+	"os/user"
 	"runtime"
 	"strings"
 )
@@ -42,7 +43,7 @@ func Environment() []KV {
 		{Key: "os.arch", Value: runtime.GOARCH},
 		{Key: "os.version", Value: osVersion()},
 	}
-	if u := os.Getenv("USER"); u != "" {
+	if u := userName(); u != "" {
 		kvs = append(kvs, KV{Key: "user.name", Value: u})
 	}
 	if h, err := os.UserHomeDir(); err == nil {
@@ -52,6 +53,17 @@ func Environment() []KV {
 		kvs = append(kvs, KV{Key: "user.dir", Value: d})
 	}
 	return append(kvs, memory()...)
+}
+
+// userName is the user running the process, Java's user.name.
+func userName() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
 }
 
 // osName capitalises GOOS the way Java's os.name reads ("Linux", "Mac OS X").

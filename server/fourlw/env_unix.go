@@ -3,8 +3,10 @@
 package fourlw
 
 import (
+	"math"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,13 +21,16 @@ func osVersion() string {
 }
 
 // memory reports the Go heap in MB under Java's os.memory.* keys: free is
-// heap held but unused, total is memory obtained from the OS.
+// heap held but unused, max the Go memory limit (GOMEMLIMIT; <NA> when
+// none is set, ZooKeeper's mark for a value it lacks), total is memory
+// obtained from the OS.
 func memory() []KV {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	mb := func(n uint64) string { return strconv.FormatUint(n/(1024*1024), 10) + "MB" }
 	return []KV{
 		{Key: "os.memory.free", Value: mb(m.HeapIdle - m.HeapReleased)},
+		{Key: "os.memory.max", Value: memLimit(mb)},
 		{Key: "os.memory.total", Value: mb(m.Sys)},
 	}
 }
@@ -42,4 +47,11 @@ func ProcessFileDescriptors() (open, max int64) {
 		return 0, 0
 	}
 	return int64(len(ents)), int64(lim.Cur)
+}
+
+func memLimit(mb func(uint64) string) string {
+	if l := debug.SetMemoryLimit(-1); l > 0 && l < math.MaxInt64 {
+		return mb(uint64(l))
+	}
+	return "<NA>"
 }

@@ -49,14 +49,38 @@ func TestRunFormats(t *testing.T) {
 
 func TestMntr(t *testing.T) {
 	got := Run("mntr", all, newFake())
+	herd := "zk_herd_raft_term\t0\nzk_herd_raft_commit_index\t0\nzk_herd_raft_applied_index\t0\n" +
+		"zk_herd_raft_last_contact_ms\t0\nzk_herd_raft_leader_changes\t0\nzk_herd_raft_last_snapshot_index\t0\n" +
+		"zk_herd_raft_last_snapshot_duration_ms\t0\n"
 	want := "zk_version\t" + FullVersion() + "\nzk_server_state\tstandalone\nzk_avg_latency\t1.8182\n" +
 		"zk_max_latency\t8\nzk_min_latency\t0\nzk_packets_received\t12\nzk_packets_sent\t11\n" +
 		"zk_num_alive_connections\t2\nzk_outstanding_requests\t0\nzk_uptime\t16928\nzk_znode_count\t7\n" +
 		"zk_watch_count\t1\nzk_ephemerals_count\t1\nzk_approximate_data_size\t61\nzk_global_sessions\t1\n" +
 		"zk_local_sessions\t0\nzk_open_file_descriptor_count\t41\nzk_max_file_descriptor_count\t20000\n" +
-		"zk_auth_failed_count\t0\n"
+		"zk_auth_failed_count\t0\n" + herd
 	if got != want {
 		t.Errorf("mntr:\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestMntrSummaries checks a summary's lines against ZooKeeper 3.8's mntr:
+// avg as a Java double, min/max/cnt/sum and the quantiles as whole
+// milliseconds, the quantiles only for advanced summaries.
+func TestMntrSummaries(t *testing.T) {
+	st := ServerStats{Serving: true, Mode: "standalone", Summaries: []Summary{
+		{Name: "fsynctime", Count: 4, Sum: 2.5, Min: 0.2, Max: 1.7},
+		{Name: "readlatency", Count: 1, Sum: 1, Min: 1, Max: 1,
+			Quantiles: []Quantile{{Label: "p50", Q: 0.5, Value: 1}, {Label: "p999", Q: 0.999, Value: 1.4}}},
+	}}
+	got := mntr(st)
+	for _, want := range []string{
+		"zk_avg_fsynctime\t0.625\nzk_min_fsynctime\t0\nzk_max_fsynctime\t1\nzk_cnt_fsynctime\t4\nzk_sum_fsynctime\t2\n",
+		"zk_avg_readlatency\t1.0\nzk_min_readlatency\t1\nzk_max_readlatency\t1\nzk_cnt_readlatency\t1\n" +
+			"zk_sum_readlatency\t1\nzk_p50_readlatency\t1\nzk_p999_readlatency\t1\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("mntr lacks\n%q\nin\n%q", want, got)
+		}
 	}
 }
 

@@ -90,9 +90,60 @@ type ServerStats struct {
 	// bytes, -1 before the first proposal.
 	Learners, SyncedFollowers, SyncedNonVotingFollowers, SyncedObservers, PendingSyncs int64
 	ProposalSizeLast, ProposalSizeMin, ProposalSizeMax                                 int64
+	// Summaries are ZooKeeper's latency summaries (readlatency,
+	// updatelatency, fsynctime, election_time, ...), in milliseconds. mntr
+	// prints each as avg_, min_, max_, cnt_ and sum_ lines, plus p50_, p95_,
+	// p99_ and p999_ for those with quantiles.
+	Summaries []Summary
+	// FsyncThresholdExceeded counts log writes slower than ZooKeeper's
+	// fsync.warningthresholdms default, 1s (srvr's JSON
+	// fsync_threshold_exceed_count).
+	FsyncThresholdExceeded int64
+	// Raft holds herd's replication figures (mntr zk_herd_raft_* lines).
+	Raft RaftStats
 	// Metrics are extra mntr lines, keys without the "zk_" prefix, printed last.
 	// Values print as given.
 	Metrics []KV
+}
+
+// Summary is one of ZooKeeper's summary metrics: observations in
+// milliseconds since the server started (or srst).
+type Summary struct {
+	// Name is ZooKeeper's metric name, e.g. "readlatency".
+	Name string
+	// Count and Sum are the number and total of observations; Min and Max
+	// are 0 before the first.
+	Count         int64
+	Sum, Min, Max float64
+	// Quantiles holds p50, p95, p99 and p999 for ZooKeeper's "advanced"
+	// summaries; empty for the basic ones.
+	Quantiles []Quantile
+}
+
+// Quantile is one estimated quantile of a Summary.
+type Quantile struct {
+	// Label is the mntr key prefix: "p50", "p95", "p99" or "p999".
+	Label string
+	// Q is the quantile (0.5, 0.95, ...) and Value its estimate.
+	Q, Value float64
+}
+
+// RaftStats are herd's Raft figures; ZooKeeper has no equivalent.
+type RaftStats struct {
+	// Term is the current Raft term.
+	Term uint64
+	// CommitIndex is the highest log index known committed; AppliedIndex
+	// the highest applied to the tree on this node.
+	CommitIndex, AppliedIndex uint64
+	// LastContact is how long ago the leader was last heard from; 0 on the
+	// leader itself, -1 when there never was contact.
+	LastContact time.Duration
+	// LeaderChanges counts the leaders this node has seen since it started.
+	LeaderChanges int64
+	// LastSnapshotIndex is the index the newest snapshot covers and
+	// LastSnapshotDuration how long writing it took (0 before the first).
+	LastSnapshotIndex    uint64
+	LastSnapshotDuration time.Duration
 }
 
 // ConnStats describes one client connection (stat, cons, dump).

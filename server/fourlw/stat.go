@@ -36,12 +36,24 @@ func srvr(st ServerStats, src Source, withClients bool) string {
 	return b.String()
 }
 
-// mntr renders the monitor command: zk_<key>\t<value> lines, version and
-// state first as in ZooKeeper, then the gauges ZooKeeper 3.8 registers that
-// herd can fill, in a fixed order (ZooKeeper's own order is a hash order).
+// mntr renders the monitor command: zk_<key>\t<value> lines.
 func mntr(st ServerStats) string {
 	var b strings.Builder
-	put := func(k, v string) { b.WriteString("zk_" + k + "\t" + v + "\n") }
+	for _, kv := range Monitor(st) {
+		b.WriteString("zk_" + kv.Key + "\t" + kv.Value + "\n")
+	}
+	return b.String()
+}
+
+// Monitor returns the figures of the monitor command (mntr, the
+// AdminServer's /commands/monitor), keys without mntr's "zk_" prefix: version
+// and state first as in ZooKeeper, then the gauges ZooKeeper 3.8 registers
+// that herd can fill, its summaries, then herd's Raft figures, in a fixed
+// order (ZooKeeper's own order is a hash order). Values are as mntr prints
+// them; all but version and server_state are numbers.
+func Monitor(st ServerStats) []KV {
+	var out []KV
+	put := func(k, v string) { out = append(out, KV{Key: k, Value: v}) }
 	num := func(k string, v int64) { put(k, itoa(v)) }
 	put("version", FullVersion())
 	put("server_state", st.Mode)
@@ -77,10 +89,32 @@ func mntr(st ServerStats) string {
 		num("max_proposal_size", st.ProposalSizeMax)
 		num("min_proposal_size", st.ProposalSizeMin)
 	}
-	for _, m := range st.Metrics {
-		put(m.Key, m.Value)
+	for _, sm := range st.Summaries {
+		avg := 0.0
+		if sm.Count > 0 {
+			avg = sm.Sum / float64(sm.Count)
+		}
+		// ZooKeeper's summaries hold whole milliseconds; only the average
+		// is a double.
+		put("avg_"+sm.Name, javaDouble(avg))
+		num("min_"+sm.Name, int64(sm.Min))
+		num("max_"+sm.Name, int64(sm.Max))
+		num("cnt_"+sm.Name, sm.Count)
+		num("sum_"+sm.Name, int64(sm.Sum))
+		for _, q := range sm.Quantiles {
+			num(q.Label+"_"+sm.Name, int64(q.Value))
+		}
 	}
-	return b.String()
+	r := st.Raft
+	num("herd_raft_term", int64(r.Term))
+	num("herd_raft_commit_index", int64(r.CommitIndex))
+	num("herd_raft_applied_index", int64(r.AppliedIndex))
+	num("herd_raft_last_contact_ms", r.LastContact.Milliseconds())
+	num("herd_raft_leader_changes", r.LeaderChanges)
+	num("herd_raft_last_snapshot_index", int64(r.LastSnapshotIndex))
+	num("herd_raft_last_snapshot_duration_ms", r.LastSnapshotDuration.Milliseconds())
+	out = append(out, st.Metrics...)
+	return out
 }
 
 func dirs(st ServerStats) string {

@@ -69,8 +69,11 @@ type Options struct {
 	MaxBuffer int
 	// ExtendedTypes enables TTL nodes.
 	ExtendedTypes bool
-	Logger        *zap.Logger
-	Hooks         Hooks
+	// EnforceQuota refuses writes over a hard quota limit (enforceQuota).
+	// Like ExtendedTypes it must be the same on every member.
+	EnforceQuota bool
+	Logger       *zap.Logger
+	Hooks        Hooks
 }
 
 // FSM implements raft.FSM over the data tree.
@@ -97,14 +100,26 @@ func New(watches *watch.Manager, opts Options) *FSM {
 	if opts.MaxBuffer <= 0 {
 		opts.MaxBuffer = proto.DefaultMaxBuffer
 	}
-	t := tree.New()
-	t.SetOptions(tree.Options{ExtendedTypes: opts.ExtendedTypes})
-	return &FSM{
+	f := &FSM{
 		opts:     opts,
 		log:      opts.Logger,
 		watches:  watches,
-		tree:     t,
+		tree:     tree.New(),
 		sessions: make(map[int64]*Session),
+	}
+	f.tree.SetOptions(f.treeOptions())
+	return f
+}
+
+// treeOptions are the tree's switches, the same after every restore.
+func (f *FSM) treeOptions() tree.Options {
+	return tree.Options{
+		ExtendedTypes: f.opts.ExtendedTypes,
+		EnforceQuota:  f.opts.EnforceQuota,
+		QuotaExceeded: func(q tree.QuotaExceeded) {
+			// Every replica applies the write, so every one logs it.
+			f.log.Warn(q.String(), zap.String("quota", q.Prefix), zap.Bool("refused", q.Refused))
+		},
 	}
 }
 
@@ -345,7 +360,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 // Restore implements raft.FSM: it replaces the whole state.
 func (f *FSM) Restore(rc io.ReadCloser) error {
 	defer rc.Close()
-	snap, err := readSnapshot(rc, f.opts.ExtendedTypes)
+	snap, err := readSnapshot(rc, f.treeOptions())
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func writeSnapshot(w io.Writer, s *frozenState) error {
 	return bw.Flush()
 }
 
-func readSnapshot(r io.Reader, extended bool) (*frozenState, error) {
+func readSnapshot(r io.Reader, opts tree.Options) (*frozenState, error) {
 	br := bufio.NewReader(r)
 	var magic [8]byte
 	if _, err := io.ReadFull(br, magic[:]); err != nil || (magic != snapshotMagic && magic != snapshotMagicV1) {
@@ -127,6 +127,6 @@ func readSnapshot(r io.Reader, extended bool) (*frozenState, error) {
 	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: data after the tree", ErrBadSnapshot)
 	}
-	t.SetOptions(tree.Options{ExtendedTypes: extended})
+	t.SetOptions(opts)
 	return &frozenState{zxid: zxid, lastTime: lastTime, sessions: sessions, tree: t}, nil
 }

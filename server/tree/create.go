@@ -14,7 +14,7 @@ import (
 // Checks run in ZooKeeper's order: flags and TTL (-8, or -6 for TTL modes when
 // extended types are off), path shape (-8), ACL (-114), parent (-101), CREATE
 // on the parent (-102), the suffixed path (-8), existence (-110) and an
-// ephemeral parent (-108). Quotas are not enforced.
+// ephemeral parent (-108), then quota (-125, see quota.go).
 //
 // Op 1 and 15 with flag 4 create a plain persistent node and op 19 always a
 // container, exactly as ZooKeeper's create transactions do; ttl is read only
@@ -101,6 +101,9 @@ func (t *Tree) create(tx Txn, c Caller, path string, data []byte, acl []proto.AC
 	if parent.kind == kindEphemeral {
 		return "", nil, proto.ErrNoChildrenForEphemerals
 	}
+	if err := t.checkQuota(path, int64(len(data)), 1); err != nil {
+		return "", nil, err
+	}
 	n := &node{
 		data: cloneBytes(data), acl: fixed, kind: k, gen: t.gen,
 		czxid: tx.Zxid, mzxid: tx.Zxid, pzxid: tx.Zxid, ctime: tx.Time, mtime: tx.Time,
@@ -135,6 +138,7 @@ func (t *Tree) link(tx Txn, path string, n *node) {
 			t.remove(path, n)
 		})
 	}
+	t.quotaCreated(path, n)
 }
 
 // cloneBytes copies b, keeping nil (null) distinct from empty.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/herd-io/herd/server/proto"
@@ -37,11 +37,17 @@ const maxSnapshotField = 64 << 20
 // WriteSnapshot encodes the whole tree to w. The bytes depend only on the
 // tree's contents, never on its history or on map order.
 func (t *Tree) WriteSnapshot(w io.Writer) error {
-	paths := make([]string, 0, len(t.nodes))
-	for p := range t.nodes {
-		paths = append(paths, p)
+	// One pass over the index collects the nodes with their paths, so the
+	// passes below need no map lookups.
+	type entry struct {
+		path string
+		n    *node
 	}
-	sort.Strings(paths)
+	entries := make([]entry, 0, len(t.nodes))
+	for p, n := range t.nodes {
+		entries = append(entries, entry{p, n})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.path, b.path) })
 
 	aclIndex := make(map[string]uint64)
 	type sliceKey struct {
@@ -50,10 +56,10 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 	}
 	bySlice := make(map[sliceKey]uint64) // fast path: most nodes share a list
 	var aclTable [][]proto.ACL
-	nodeACL := make([]uint64, len(paths))
+	nodeACL := make([]uint64, len(entries))
 	var key []byte
-	for i, p := range paths {
-		acl := t.nodes[p].acl
+	for i, e := range entries {
+		acl := e.n.acl
 		if len(acl) > 0 {
 			if idx, ok := bySlice[sliceKey{&acl[0], len(acl)}]; ok {
 				nodeACL[i] = idx
@@ -79,10 +85,10 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 	for _, acl := range aclTable {
 		buf = appendACL(buf, acl)
 	}
-	buf = binary.AppendUvarint(buf, uint64(len(paths)))
-	for i, p := range paths {
-		n := t.nodes[p]
-		buf = appendString(buf, p)
+	buf = binary.AppendUvarint(buf, uint64(len(entries)))
+	for i, e := range entries {
+		n := e.n
+		buf = appendString(buf, e.path)
 		if n.data == nil {
 			buf = binary.AppendUvarint(buf, 0)
 		} else {
@@ -153,6 +159,17 @@ type byteReader interface {
 type decoder struct {
 	r   byteReader
 	err error
+	buf []byte // scratch for strings, which are copied out of it once
+
+	// The previous node and the last parent looked up: paths arrive in
+	// sorted order, so a node's parent is nearly always one of them and
+	// restoring a big tree needs no map lookup per node to find it.
+	prevPath, parentPath string
+	prev, parent         *node
+	// maxPath is the greatest path read so far (WriteSnapshot's order makes
+	// it the previous one); a path above it cannot be a duplicate.
+	maxPath string
+	any     bool // a node has been read
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -198,7 +215,26 @@ func (d *decoder) bytes(n uint64) []byte {
 	return b
 }
 
-func (d *decoder) string() string { return string(d.bytes(d.uvarint())) }
+// string reads a string with one allocation (the string itself).
+func (d *decoder) string() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > maxSnapshotField {
+		d.fail("field of %d bytes", n)
+		return ""
+	}
+	if uint64(cap(d.buf)) < n {
+		d.buf = make([]byte, n)
+	}
+	b := d.buf[:n]
+	if _, err := io.ReadFull(d.r, b); err != nil {
+		d.fail("%v", err)
+		return ""
+	}
+	return string(b)
+}
 
 func (d *decoder) int32() int32 {
 	v := d.varint()
@@ -293,7 +329,9 @@ func (d *decoder) node(t *Tree, n *node, acls [][]proto.ACL) {
 	case n.kind > kindTTL:
 		d.fail("node kind %d", n.kind)
 		return
-	case t.nodes[path] != nil:
+	// WriteSnapshot writes paths in strictly increasing order, which alone
+	// proves a path new; anything else is looked up.
+	case (!d.any || path <= d.maxPath) && t.nodes[path] != nil:
 		d.fail("duplicate path %q", path)
 		return
 	}
@@ -304,7 +342,7 @@ func (d *decoder) node(t *Tree, n *node, acls [][]proto.ACL) {
 			d.fail("invalid path %q", path)
 			return
 		}
-		parent := t.nodes[parentOf(path)]
+		parent := d.parentNode(t, parentOf(path))
 		if parent == nil {
 			d.fail("%q has no parent", path)
 			return
@@ -312,6 +350,27 @@ func (d *decoder) node(t *Tree, n *node, acls [][]proto.ACL) {
 		parent.addChild(path[strings.LastIndexByte(path, '/')+1:])
 	}
 	t.put(path, n)
+	d.prevPath, d.prev = path, n
+	if !d.any || path > d.maxPath {
+		d.maxPath, d.any = path, true
+	}
+}
+
+// parentNode finds the node at path: the previous node, the last parent
+// found, or, failing both, the tree's index.
+func (d *decoder) parentNode(t *Tree, path string) *node {
+	switch {
+	case d.parent != nil && path == d.parentPath:
+		return d.parent
+	case d.prev != nil && path == d.prevPath:
+		d.parentPath, d.parent = path, d.prev
+		return d.prev
+	}
+	p := t.nodes[path]
+	if p != nil {
+		d.parentPath, d.parent = path, p
+	}
+	return p
 }
 
 // Clone returns an independent copy of the tree. It is cheap: it copies the

@@ -35,6 +35,10 @@ type Event struct {
 type Options struct {
 	// ExtendedTypes allows TTL nodes (zookeeper.extendedTypesEnabled).
 	ExtendedTypes bool
+	// EnforceQuota refuses writes over a hard quota limit (enforceQuota; quota.go).
+	EnforceQuota bool
+	// QuotaExceeded, if set, is told of every write over a quota limit.
+	QuotaExceeded func(QuotaExceeded)
 }
 
 // kind is what a znode's ephemeralOwner field means.

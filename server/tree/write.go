@@ -72,10 +72,11 @@ func (t *Tree) unlink(tx Txn, path string, n *node) {
 			parent.pzxid = oldPz
 		})
 	}
+	t.quotaDeleted(path, n)
 }
 
 // SetData replaces a znode's data. Checks: path (-8), node (-101), WRITE
-// (-102), version (-103). Quotas are not enforced.
+// (-102), quota (-125, see quota.go), version (-103).
 func (t *Tree) SetData(tx Txn, c Caller, path string, data []byte, version int32) (proto.Stat, error) {
 	n, err := t.setData(tx, c, path, data, version)
 	if err != nil {
@@ -93,6 +94,9 @@ func (t *Tree) setData(tx Txn, c Caller, path string, data []byte, version int32
 		return nil, proto.ErrNoNode
 	}
 	if err := checkACL(c, n.acl, proto.PermWrite); err != nil {
+		return nil, err
+	}
+	if err := t.checkQuota(path, int64(len(data)-len(n.data)), 0); err != nil {
 		return nil, err
 	}
 	if err := checkVersion(n.version, version); err != nil {
@@ -113,6 +117,7 @@ func (t *Tree) setData(tx Txn, c Caller, path string, data []byte, version int32
 			n.data, n.version, n.mzxid, n.mtime = old.data, old.version, old.mzxid, old.mtime
 		})
 	}
+	t.quotaDataChanged(path, len(old.data), len(data))
 	return n, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // ErrInvalid is wrapped by every error about the content of a configuration.
@@ -21,7 +23,15 @@ const (
 	DefaultTickTime       = 2000 * time.Millisecond
 	DefaultMaxClientCnxns = 60
 	DefaultJuteMaxBuffer  = 0xfffff
+	DefaultMetricsPort    = 7000
+	DefaultAdminPort      = 8080
+	// MinSnapRetainCount is the fewest snapshots autopurge keeps.
+	MinSnapRetainCount = 3
 )
+
+// PrometheusProvider is the metricsProvider.className of ZooKeeper's
+// Prometheus metrics provider.
+const PrometheusProvider = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider"
 
 // Roles a server.N line can give a member.
 const (
@@ -41,6 +51,15 @@ type Config struct {
 	ClientPort int
 	// ClientPortAddress is the address to listen on; empty means all interfaces.
 	ClientPortAddress string
+	// SecurePort is secureClientPort, the TLS client port; 0 when unset.
+	SecurePort int
+	// SecurePortAddress is secureClientPortAddress; empty means all interfaces.
+	SecurePortAddress string
+	// TLS holds the ssl.* keys the secure port uses.
+	TLS tlsconf.Options
+	// PortUnification (client.portUnification) serves TLS and plain clients
+	// on clientPort alike, with the TLS settings.
+	PortUnification bool
 	// MaxClientCnxns limits connections per client IP; 0 means no limit.
 	MaxClientCnxns int
 	// MinSessionTimeout and MaxSessionTimeout bound negotiated session timeouts
@@ -55,6 +74,8 @@ type Config struct {
 	SuperDigest string
 	// ExtendedTypesEnabled turns on TTL nodes.
 	ExtendedTypesEnabled bool
+	// EnforceQuota refuses writes over hard quota limits (enforceQuota).
+	EnforceQuota bool
 	// PreAllocSize is the log preallocation block (preAllocSize, KiB in the
 	// file; herd's log segment size). 0 when unset.
 	PreAllocSize int
@@ -79,6 +100,12 @@ type Config struct {
 	// runs a standalone server, as ZooKeeper does; false runs it as a
 	// one-member ensemble that reconfig can grow.
 	StandaloneEnabled bool
+	// SnapRetainCount is autopurge.snapRetainCount: snapshots kept when
+	// purging (default 3; smaller values are raised to 3, as ZooKeeper does).
+	SnapRetainCount int
+	// PurgeInterval is autopurge.purgeInterval in hours; 0 (the default)
+	// turns ZooKeeper's purge task off.
+	PurgeInterval int
 	// SnapCount is how many transactions go into the log between snapshots
 	// (snapCount); 0 means herd's default.
 	SnapCount int
@@ -86,8 +113,31 @@ type Config struct {
 	DynamicConfigFile string
 	// MyID is this server's id, read from dataDir/myid by Load; 0 when unknown.
 	MyID int
+	// MetricsProvider is metricsProvider.className; herd serves Prometheus
+	// metrics when it names ZooKeeper's Prometheus provider (PrometheusProvider).
+	MetricsProvider string
+	// MetricsHTTPHost and MetricsHTTPPort are where metrics are served
+	// (defaults 0.0.0.0 and 7000).
+	MetricsHTTPHost string
+	MetricsHTTPPort int
+	// MetricsExportRuntime adds Go's runtime and process metrics
+	// (metricsProvider.exportJvmInfo, default true).
+	MetricsExportRuntime bool
+	// AdminEnabled runs the AdminServer (admin.enableServer, default true),
+	// on AdminAddress:AdminPort (defaults 0.0.0.0 and 8080) with its commands
+	// under AdminCommandURL (default /commands).
+	AdminEnabled    bool
+	AdminAddress    string
+	AdminPort       int
+	AdminCommandURL string
+	// SlowRequest logs requests slower than this (herd.slowRequestMs, herd's
+	// own); 0 means off.
+	SlowRequest time.Duration
 	// Extra holds every key herd does not act on, with its value.
 	Extra map[string]string
+	// Ignored lists the lines herd does not act on, in file order: the
+	// caller warns about each (see Ignored.String).
+	Ignored []Ignored
 }
 
 // Server is one server.N line: host:peerPort:electionPort[:role][;[clientHost:]clientPort].
@@ -112,15 +162,23 @@ func (s Server) ElectionAddr() string {
 // Default returns a Config holding ZooKeeper's defaults and no data directory.
 func Default() *Config {
 	return &Config{
-		TickTime:            DefaultTickTime,
-		MaxClientCnxns:      DefaultMaxClientCnxns,
-		MinSessionTimeout:   -1,
-		MaxSessionTimeout:   -1,
-		JuteMaxBuffer:       DefaultJuteMaxBuffer,
-		FourLetterWhitelist: []string{"srvr"},
-		StandaloneEnabled:   true,
-		Servers:             map[int]Server{},
-		Extra:               map[string]string{},
+		TickTime:             DefaultTickTime,
+		MaxClientCnxns:       DefaultMaxClientCnxns,
+		MinSessionTimeout:    -1,
+		MaxSessionTimeout:    -1,
+		JuteMaxBuffer:        DefaultJuteMaxBuffer,
+		FourLetterWhitelist:  []string{"srvr"},
+		StandaloneEnabled:    true,
+		SnapRetainCount:      3,
+		MetricsHTTPHost:      "0.0.0.0",
+		MetricsHTTPPort:      DefaultMetricsPort,
+		MetricsExportRuntime: true,
+		AdminEnabled:         true,
+		AdminAddress:         "0.0.0.0",
+		AdminPort:            DefaultAdminPort,
+		AdminCommandURL:      "/commands",
+		Servers:              map[int]Server{},
+		Extra:                map[string]string{},
 	}
 }
 
@@ -138,6 +196,33 @@ func (c *Config) ClientAddr() string {
 		host = "0.0.0.0"
 	}
 	return net.JoinHostPort(host, strconv.Itoa(c.ClientPort))
+}
+
+// PrometheusEnabled reports whether metricsProvider.className names
+// ZooKeeper's Prometheus provider.
+func (c *Config) PrometheusEnabled() bool { return c.MetricsProvider == PrometheusProvider }
+
+// MetricsAddr returns the metrics listen address, "host:port".
+func (c *Config) MetricsAddr() string {
+	return net.JoinHostPort(c.MetricsHTTPHost, strconv.Itoa(c.MetricsHTTPPort))
+}
+
+// AdminAddr returns the AdminServer's listen address, "host:port".
+func (c *Config) AdminAddr() string {
+	return net.JoinHostPort(c.AdminAddress, strconv.Itoa(c.AdminPort))
+}
+
+// SecureAddr returns the address of the TLS client port, "host:port", or ""
+// when secureClientPort is unset.
+func (c *Config) SecureAddr() string {
+	if c.SecurePort == 0 {
+		return ""
+	}
+	host := c.SecurePortAddress
+	if host == "" {
+		host = "0.0.0.0"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(c.SecurePort))
 }
 
 // Distributed reports whether the file describes an ensemble: server.N

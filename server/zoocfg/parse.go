@@ -17,7 +17,7 @@ func Parse(r io.Reader) (*Config, error) {
 	}
 	c := Default()
 	for _, e := range entries {
-		if err := c.set(e.key, e.value); err != nil {
+		if err := c.set(e.key, e.value, e.line); err != nil {
 			return nil, fmt.Errorf("zoocfg: line %d: %s: %w", e.line, e.key, err)
 		}
 	}
@@ -33,72 +33,31 @@ var sysprops = map[string]bool{
 	"4lw.commands.whitelist":                   true,
 	"DigestAuthenticationProvider.superDigest": true,
 	"extendedTypesEnabled":                     true,
+	"enforceQuota":                             true,
 	"jute.maxbuffer":                           true,
 	"globalOutstandingLimit":                   true,
 	"preAllocSize":                             true,
 }
 
-func (c *Config) set(key, value string) error {
-	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && sysprops[k] {
+// set applies one line of the file.
+func (c *Config) set(key, value string, line int) error {
+	if k, ok := strings.CutPrefix(key, "zookeeper."); ok && (sysprops[k] || strings.HasPrefix(k, "ssl.") || k == "client.portUnification") {
 		key = k
 	}
-	var err error
-	switch {
-	case key == "tickTime":
-		c.TickTime, err = millis(value)
-	case key == "dataDir":
-		c.DataDir = value
-	case key == "dataLogDir":
-		c.DataLogDir = value
-	case key == "clientPort":
-		c.ClientPort, err = port(value, true)
-	case key == "clientPortAddress":
-		c.ClientPortAddress = value
-	case key == "maxClientCnxns":
-		c.MaxClientCnxns, err = nonNegative(value)
-	case key == "minSessionTimeout":
-		c.MinSessionTimeout, err = millis(value)
-	case key == "maxSessionTimeout":
-		c.MaxSessionTimeout, err = millis(value)
-	case key == "jute.maxbuffer":
-		c.JuteMaxBuffer, err = positive(value)
-	case key == "4lw.commands.whitelist":
-		c.FourLetterWhitelist = splitList(value)
-	case key == "DigestAuthenticationProvider.superDigest":
-		if value != "" && !strings.Contains(value, ":") {
-			return fmt.Errorf("%w: want user:base64digest, got %q", ErrInvalid, value)
-		}
-		c.SuperDigest = value
-	case key == "extendedTypesEnabled":
-		c.ExtendedTypesEnabled, err = boolean(value)
-	case key == "preAllocSize":
-		var kib int
-		kib, err = positive(value)
-		c.PreAllocSize = kib << 10
-	case key == "globalOutstandingLimit":
-		c.GlobalOutstandingLimit, err = positive(value)
-	case key == "herd.maxQueuedBytes":
-		c.MaxQueuedBytes, err = positive(value)
-	case key == "herd.maxOutboundBytes":
-		c.MaxOutboundBytes, err = positive(value)
-	case key == "initLimit":
-		c.InitLimit, err = nonNegative(value)
-	case key == "syncLimit":
-		c.SyncLimit, err = nonNegative(value)
-	case key == "reconfigEnabled":
-		c.ReconfigEnabled, err = boolean(value)
-	case key == "standaloneEnabled":
-		c.StandaloneEnabled, err = boolean(value)
-	case key == "snapCount":
-		c.SnapCount, err = positive(value)
-	case key == "dynamicConfigFile":
-		c.DynamicConfigFile = value
-	case strings.HasPrefix(key, "server."):
-		err = c.setServer(key, value)
-	default:
-		c.Extra[key] = value
+	if strings.HasPrefix(key, "server.") {
+		return c.setServer(key, value)
 	}
-	return err
+	k, ok := lookupKey(key)
+	switch {
+	case ok && k.set != nil:
+		return k.set(c, value)
+	case ok:
+		c.Ignored = append(c.Ignored, Ignored{Key: key, Value: value, Line: line, Known: true})
+	default:
+		c.Ignored = append(c.Ignored, Ignored{Key: key, Value: value, Line: line, Suggestion: suggest(key)})
+	}
+	c.Extra[key] = value
+	return nil
 }
 
 // finish applies defaults that depend on other keys and ZooKeeper's checks.
@@ -114,6 +73,15 @@ func (c *Config) finish() error {
 	}
 	if c.ClientPort == 0 && c.ClientPortAddress != "" {
 		return fmt.Errorf("zoocfg: %w: clientPortAddress is set but clientPort is not set", ErrInvalid)
+	}
+	if c.SecurePort == 0 && c.SecurePortAddress != "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPortAddress is set but secureClientPort is not set", ErrInvalid)
+	}
+	if c.PortUnification && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: client.portUnification is set but ssl.keyStore.location is not set", ErrInvalid)
+	}
+	if c.SecurePort != 0 && c.TLS.KeyStore == "" {
+		return fmt.Errorf("zoocfg: %w: secureClientPort is set but ssl.keyStore.location is not set", ErrInvalid)
 	}
 	if c.MinSessionTimeout < 0 {
 		c.MinSessionTimeout = 2 * c.TickTime

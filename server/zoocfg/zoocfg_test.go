@@ -59,7 +59,7 @@ server.1=10.0.0.1:2888:3888
 server.2=[::1]:2889:3889:observer;2182
 server.3=host3:2890:3890:participant;127.0.0.3:2183
 admin.enableServer=false
-autopurge.purgeInterval=1
+syncEnabled=true
 long.value=one \
     two
 escaped\ key=tab\there\u0041
@@ -84,16 +84,27 @@ escaped\ key=tab\there\u0041
 		InitLimit:            10,
 		SyncLimit:            5,
 		StandaloneEnabled:    true,
+		SnapRetainCount:      3,
 		Servers: map[int]Server{
 			1: {Host: "10.0.0.1", PeerPort: 2888, ElectionPort: 3888, Role: RoleParticipant},
 			2: {Host: "::1", PeerPort: 2889, ElectionPort: 3889, Role: RoleObserver, ClientAddr: "0.0.0.0:2182"},
 			3: {Host: "host3", PeerPort: 2890, ElectionPort: 3890, Role: RoleParticipant, ClientAddr: "127.0.0.3:2183"},
 		},
+		MetricsHTTPHost:      "0.0.0.0",
+		MetricsHTTPPort:      DefaultMetricsPort,
+		MetricsExportRuntime: true,
+		AdminAddress:         "0.0.0.0",
+		AdminPort:            DefaultAdminPort,
+		AdminCommandURL:      "/commands",
 		Extra: map[string]string{
-			"admin.enableServer":      "false",
-			"autopurge.purgeInterval": "1",
-			"long.value":              "one two",
-			"escaped key":             "tab\thereA",
+			"syncEnabled": "true",
+			"long.value":  "one two",
+			"escaped key": "tab\thereA",
+		},
+		Ignored: []Ignored{
+			{Key: "syncEnabled", Value: "true", Line: 21, Known: true},
+			{Key: "long.value", Value: "one two", Line: 22},
+			{Key: "escaped key", Value: "tab\thereA", Line: 24},
 		},
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -229,8 +240,8 @@ func TestEnsembleConfig(t *testing.T) {
 	if !reflect.DeepEqual(c.FourLetterWhitelist, []string{"*"}) || c.MaxClientCnxns != 0 {
 		t.Errorf("whitelist %v maxClientCnxns %d", c.FourLetterWhitelist, c.MaxClientCnxns)
 	}
-	if !reflect.DeepEqual(c.Extra, map[string]string{"admin.enableServer": "false"}) {
-		t.Errorf("Extra = %v", c.Extra)
+	if c.AdminEnabled || len(c.Extra) != 0 {
+		t.Errorf("AdminEnabled %v Extra %v", c.AdminEnabled, c.Extra)
 	}
 }
 

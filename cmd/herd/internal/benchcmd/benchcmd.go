@@ -37,6 +37,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	duration := fs.Duration("duration", 10*time.Second, "how long to run (0 = until -ops)")
 	ops := fs.Int("ops", 0, "stop after this many operations (0 = no cap)")
 	valueSize := fs.Int("value-size", 100, "bytes written per create or setData")
+	children := fs.Int("children", loadgen.DefaultChildren, "znodes under the parent that getChildren lists")
+	watchers := fs.Int("watchers", loadgen.DefaultWatchers, "watches each watch-workload change fires")
 	prefix := fs.String("prefix", loadgen.DefaultKeyPrefix, "parent znode of the run's znodes")
 	verbose := fs.Bool("v", false, "log client events")
 	progress := fs.Duration("progress", time.Second, "print running totals to stderr this often (0 = never)")
@@ -74,6 +76,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg := loadgen.Config{
 		Servers: splitServers(*servers), Workload: w, Conns: *conns, Goroutines: *goroutines,
 		Duration: *duration, Ops: *ops, ValueSize: *valueSize, KeyPrefix: *prefix,
+		Children: *children, Watchers: *watchers,
 	}
 	if *progress > 0 {
 		cfg.Progress, cfg.ProgressInterval = out.progress, *progress

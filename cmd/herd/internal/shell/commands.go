@@ -51,6 +51,9 @@ func init() {
 		{name: "redo", usage: "cmdno", minArgs: 1, run: cmdRedo},
 		{name: "version", usage: "", run: cmdVersion},
 		{name: "quit", usage: "", run: cmdQuit},
+		{name: "setquota", raw: true, usage: "-n|-b|-N|-B val path", needsConn: true, run: cmdSetQuota},
+		{name: "listquota", usage: "path", minArgs: 1, needsConn: true, run: cmdListQuota},
+		{name: "delquota", raw: true, usage: "[-n|-b|-N|-B] path", needsConn: true, run: cmdDelQuota},
 		{name: "tree", pathArg: true, usage: "path", minArgs: 1, needsConn: true, run: cmdTree},
 	} {
 		commands[c.name] = c

@@ -85,6 +85,9 @@ func TestEveryCommandPrintsOneJSONLine(t *testing.T) {
 		"version":              {line: "version", wantKey: "version"},
 		"quit":                 {line: "quit", wantKey: "state"},
 		"tree":                 {line: "tree /A", wantKey: "name"},
+		"setquota":             {line: "setquota -n 5 /A", wantKey: "quota"},
+		"listquota":            {pre: "setquota -n 5 /A", line: "listquota /A", wantKey: "stat"},
+		"delquota":             {pre: "setquota -n 5 /A", line: "delquota /A", wantKey: "deleted"},
 	}
 	for _, name := range commandNames() {
 		c, ok := cases[name]

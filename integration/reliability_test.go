@@ -140,10 +140,11 @@ func nemesisEpochRun(t *testing.T, env *nemesis.Env, seed uint64, epoch int, run
 	qbad, qdups := queue.Check()
 	bad = append(bad, qbad...)
 	if len(qdups) > 0 {
-		// A known violation: WorkQueue delivers an item a second time while
-		// the consumer that handled it first lives on, when a fault hits that
-		// consumer's server right after the handler ran. Logged, and counted
-		// as a failure only with HERD_NEMESIS_STRICT=1 until it is fixed.
+		// A known violation: an acknowledged WorkQueue.Put can create its
+		// item twice when the create's reply is lost and a consumer deletes
+		// the first copy before the protected-create retry looks for it (see
+		// Queue.Check). Logged, and a failure only with HERD_NEMESIS_STRICT=1
+		// until Put is fixed.
 		for _, d := range qdups {
 			t.Logf("KNOWN VIOLATION %s", d)
 		}

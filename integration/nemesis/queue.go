@@ -200,9 +200,13 @@ func (q *Queue) Stats() string {
 }
 
 // Check checks the run after Drain. dups are the items delivered twice while
-// the consumer that had them first lived: the WorkQueue promises none, yet
-// under faults some are (see the reliability report); they are returned
-// apart so that a run can treat them as a known violation.
+// the consumer that had them first lived. They come from Put, not from the
+// consumers: when a Put's create reaches the server but its reply is lost,
+// the framework's protected-create retry lists the items for its node, and
+// if a consumer has already handled and deleted it the retry finds nothing
+// and creates the item again (seen in the logs: the first delivery, then
+// "retrying protectedCreate ... connection closed", then the second). They
+// are returned apart so that a run can treat them as a known violation.
 func (q *Queue) Check() (bad, dups []string) {
 	for _, item := range q.missing() {
 		bad = append(bad, fmt.Sprintf("queue: %s was put (acknowledged) and never delivered", item))

@@ -3,6 +3,7 @@ package cluster
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Faults is a switch in front of a node's peer connections, Raft's and
@@ -13,13 +14,16 @@ import (
 //
 // It can also stall the node's state machine (StallApply): the node keeps
 // following its leader and storing the log, but applies nothing, as a node
-// with a slow disk or a long pause falls behind.
+// with a slow disk or a long pause falls behind; and slow its log's fsyncs
+// (SlowDisk).
 type Faults struct {
 	mu      sync.Mutex
 	all     bool
 	blocked map[int]bool
 	conns   map[*faultConn]struct{}
 	stalled chan struct{} // closed by ResumeApply; nil when not stalled
+
+	fsyncDelay atomic.Int64 // SlowDisk's delay, a time.Duration
 }
 
 // StallApply stops the node applying entries until ResumeApply.

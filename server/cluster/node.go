@@ -137,7 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	hlog := zaphclog.New(cfg.Logger.Named("raft"), hopts...)
 	store, err := storage.Open(storage.Options{Dir: cfg.DataDir, LogDir: cfg.DataLogDir,
-		SegmentSize: cfg.LogSegmentSize, SnapshotsRetained: cfg.SnapshotsRetained, FailWrite: cfg.StorageFaults, Logger: hlog})
+		SegmentSize: cfg.LogSegmentSize, SnapshotsRetained: cfg.SnapshotsRetained, FailWrite: cfg.Faults.storageHook(cfg.StorageFaults), Logger: hlog})
 	if err != nil {
 		closeListeners(cfg)
 		return nil, fmt.Errorf("cluster: %w", err)

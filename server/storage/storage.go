@@ -155,9 +155,15 @@ func open(opts Options, snapRoot, walDir string, meta *metadb.BoltMetaDB) (*Stor
 			"snapshot", d.ID, "error", d.Err, "movedTo", to)
 	}
 	for _, sr := range rep.Segments {
+		if sr.SealedUnrecorded {
+			opts.Logger.Warn("completing a log segment rotation that a full disk interrupted", "file", sr.File)
+		}
 		if sr.TornBytes > 0 {
 			opts.Logger.Warn("cutting a torn last write from the raft log (a crash mid-append; never acknowledged)",
 				"file", sr.File, "offset", sr.TornAt, "bytes", sr.TornBytes)
+		}
+		if sr.IndexMissing {
+			opts.Logger.Warn("writing the index a log tail truncation left out of a sealed segment (hashicorp/raft-wal#31)", "file", sr.File)
 		}
 	}
 	fixed, changed, err := repairLog(rep, opts.SegmentSize)
@@ -165,7 +171,6 @@ func open(opts Options, snapRoot, walDir string, meta *metadb.BoltMetaDB) (*Stor
 		return nil, err
 	}
 	if changed {
-		opts.Logger.Warn("completing a log segment rotation that a full disk interrupted")
 		if err := meta.CommitState(fixed); err != nil {
 			return nil, fmt.Errorf("storage: complete segment rotation: %w", err)
 		}

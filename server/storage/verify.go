@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"time"
@@ -62,6 +63,11 @@ type SegmentReport struct {
 	// whose rotation never reached the metadata (a full disk mid-rotation);
 	// opening the log completes the rotation.
 	SealedUnrecorded bool
+	// IndexMissing reports a sealed segment without its index block, which
+	// raft-wal v0.4.0 leaves when it truncates the log's tail
+	// (hashicorp/raft-wal#31) and then cannot read; opening the log writes
+	// the index.
+	IndexMissing bool
 }
 
 // LogReport is what verification found in a node's Raft log.
@@ -155,6 +161,8 @@ func verifyLog(dir string, state types.PersistentState, opts verifyOptions) (*Lo
 				if err := checkIndexFrame(buf, w, si, entries, path); err != nil {
 					return rep, err
 				}
+			} else {
+				sr.IndexMissing = want > 0
 			}
 		} else {
 			tailStop, tailFile = w.Stop, path
@@ -232,6 +240,16 @@ func checkIndexFrame(buf []byte, w *segmentWalk, si types.SegmentInfo, entries [
 func repairLog(rep *LogReport, segmentSize int) (state types.PersistentState, changed bool, err error) {
 	state = rep.state
 	for i, sr := range rep.Segments {
+		if sr.IndexMissing {
+			indexStart, err := writeMissingIndex(sr.File, state.Segments[i])
+			if err != nil {
+				return state, false, fmt.Errorf("storage: write the missing index of %s: %w", sr.File, err)
+			}
+			segs := append([]types.SegmentInfo(nil), state.Segments...)
+			segs[i].IndexStart = indexStart
+			state = types.PersistentState{NextSegmentID: state.NextSegmentID, Segments: segs}
+			changed = true
+		}
 		if sr.TornBytes > 0 {
 			if err := zeroRange(sr.File, sr.TornAt, sr.TornBytes); err != nil {
 				return state, false, fmt.Errorf("storage: cut torn tail of %s: %w", sr.File, err)
@@ -260,6 +278,50 @@ func repairLog(rep *LogReport, segmentSize int) (state types.PersistentState, ch
 		}
 	}
 	return state, changed, nil
+}
+
+// writeMissingIndex appends to a sealed segment the index block raft-wal
+// would have written when sealing it (an index frame listing the offset of
+// each entry's frame from BaseIndex to MaxIndex, then a commit frame), after
+// its last verified batch, and returns the index's start for the metadata.
+func writeMissingIndex(path string, si types.SegmentInfo) (uint64, error) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	w := walkSegment(buf)
+	n := int(si.MaxIndex - si.BaseIndex + 1)
+	if len(w.Entries) < n || w.CommittedEnd == 0 {
+		return 0, fmt.Errorf("%d entries verify, %d needed", len(w.Entries), n)
+	}
+	if w.DataEnd > w.CommittedEnd {
+		// Unverified bytes after the last batch are nothing the index needs.
+		if err := zeroRange(path, w.CommittedEnd, w.DataEnd-w.CommittedEnd); err != nil {
+			return 0, err
+		}
+	}
+	payload := 4 * n
+	block := make([]byte, segFrameHeaderLen+payload+int(framePad(uint32(payload)))+segFrameHeaderLen)
+	block[0] = frameIndex
+	binary.LittleEndian.PutUint32(block[4:8], uint32(payload))
+	for j, e := range w.Entries[:n] {
+		binary.LittleEndian.PutUint32(block[segFrameHeaderLen+4*j:], uint32(e.Offset))
+	}
+	commit := len(block) - segFrameHeaderLen
+	block[commit] = frameCommit
+	binary.LittleEndian.PutUint32(block[commit+4:], crc32.Checksum(block[:commit], castagnoli))
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := f.WriteAt(block, w.CommittedEnd); err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	return uint64(w.CommittedEnd) + segFrameHeaderLen, nil
 }
 
 func zeroRange(path string, off, n int64) error {

@@ -56,11 +56,13 @@ type Node struct {
 	fwMu sync.Mutex
 	fw   *forwarder
 
-	futures   chan localFuture // raft futures of entries appended here, in order
-	nudgeCh   chan struct{}    // see nudgeCommit
-	nudgeMark atomic.Uint64    // the last index when a batch was applied (nudgeCommit)
-	doubtMu   sync.Mutex
-	inDoubt   []doubtful
+	futures     chan localFuture // raft futures of entries appended here, in order
+	applyMu     sync.RWMutex     // guards applyClosed: see apply
+	applyClosed bool
+	nudgeCh     chan struct{} // see nudgeCommit
+	nudgeMark   atomic.Uint64 // the last index when a batch was applied (nudgeCommit)
+	doubtMu     sync.Mutex
+	inDoubt     []doubtful
 
 	proposalLast, proposalMin, proposalMax atomic.Int64 // bytes; 0 = none yet
 
@@ -502,6 +504,7 @@ func (n *Node) Shutdown() error {
 		}
 		close(n.done)
 		n.interruptStores()
+		n.drainApplies()
 		err := n.raft.Shutdown().Error()
 		n.fsm.close()
 		n.dropForwarder(ErrClosed)
@@ -522,6 +525,7 @@ func (n *Node) Kill() error {
 		close(n.done)
 		n.closeNetwork()
 		n.interruptStores()
+		n.drainApplies()
 		err := n.raft.Shutdown().Error()
 		n.fsm.close()
 		n.dropForwarder(ErrClosed)

@@ -73,6 +73,6 @@ func (n *Node) runNudges() {
 		// or the node is lost; either way the next may go. A nudge of a
 		// past term is ignored by every replica.
 		env := envelope{kind: kindNudge, node: n.self, incarnation: n.incarnation, term: n.raft.CurrentTerm()}
-		_ = n.raft.Apply(env.encode(), 0).Error()
+		_ = n.apply(env.encode()).Error()
 	}
 }

@@ -90,7 +90,7 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 			env := envelope{kind: kindEntry, node: uint64(peer), incarnation: inc, seq: seq, term: term, payload: data}
 			b := env.encode()
 			n.observeProposal(len(b))
-			outcomes <- outcome{seq: seq, f: n.raft.Apply(b, 0)}
+			outcomes <- outcome{seq: seq, f: n.apply(b)}
 		case msgCall:
 			id, method, arg := r.u64(), r.str(), r.bytes()
 			if r.err != nil {

@@ -184,7 +184,7 @@ func (n *Node) appendHere(p *Proposal, term uint64) {
 	env := envelope{kind: kindEntry, node: n.self, incarnation: n.incarnation, seq: seq, term: term, payload: p.data}
 	b := env.encode()
 	n.observeProposal(len(b))
-	f := n.raft.Apply(b, 0)
+	f := n.apply(b)
 	select {
 	case n.futures <- localFuture{p: p, seq: seq, term: term, f: f}:
 	case <-n.done:

@@ -233,7 +233,7 @@ func (n *Node) leaderReady(term uint64) bool {
 func (n *Node) proposeMarker(term uint64) {
 	defer n.wg.Done()
 	env := envelope{kind: kindMarker, node: n.self, incarnation: n.incarnation, seq: n.seq.Add(1), term: term}
-	f := n.raft.Apply(env.encode(), 0)
+	f := n.apply(env.encode())
 	if err := f.Error(); err != nil {
 		n.log.Debug("leader marker not committed", zapErr(err))
 		return

@@ -79,8 +79,13 @@ func (c *Client) createProtected(ctx context.Context, sp string, data []byte, cf
 }
 
 // findProtected returns the server path of parent's child starting with prefix.
+// It syncs first: after a lost reply the client may be on another server that
+// has not applied the create yet, and a miss there would create it twice.
 func (c *Client) findProtected(ctx context.Context, conn *zk.Conn, parent, prefix string) (string, error) {
 	kids, err := call(ctx, c.core, func() ([]string, error) {
+		if _, err := conn.Sync(parent); err != nil {
+			return nil, err
+		}
 		kids, _, err := conn.Children(parent)
 		return kids, err
 	})

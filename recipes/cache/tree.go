@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/recipes/internal/listen"
 )
 
 // ErrStarted is returned by Start on a cache that was already started.
@@ -47,8 +48,8 @@ type Tree struct {
 	mu   sync.RWMutex
 	snap map[string]*snapNode
 
-	lmu       sync.Mutex
-	listeners map[*listener]struct{}
+	lmu       sync.Mutex // guards started and closed
+	listeners listen.Set[Event]
 	started   bool
 	closed    bool
 
@@ -89,13 +90,12 @@ func NewTree(c *framework.Client, root string, opts ...Option) (*Tree, error) {
 		return nil, fmt.Errorf("cache: max depth %d < 0", cfg.maxDepth)
 	}
 	t := &Tree{
-		c:         c,
-		root:      root,
-		cfg:       cfg,
-		snap:      map[string]*snapNode{},
-		listeners: map[*listener]struct{}{},
-		init:      make(chan struct{}),
-		kick:      make(chan struct{}, 1),
+		c:    c,
+		root: root,
+		cfg:  cfg,
+		snap: map[string]*snapNode{},
+		init: make(chan struct{}),
+		kick: make(chan struct{}, 1),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
@@ -123,27 +123,7 @@ func validatePath(p string) error {
 // Listen registers fn to receive every later event, in order, on a goroutine
 // of its own (fn may block; later events queue behind it). Register before
 // Start to see the initial load. The returned function removes fn.
-func (t *Tree) Listen(fn func(Event)) (remove func()) {
-	l := newListener(fn)
-	t.lmu.Lock()
-	if t.closed {
-		t.lmu.Unlock()
-		return func() {}
-	}
-	t.listeners[l] = struct{}{}
-	t.wg.Add(1)
-	t.lmu.Unlock()
-	go func() {
-		defer t.wg.Done()
-		l.run()
-	}()
-	return func() {
-		t.lmu.Lock()
-		delete(t.listeners, l)
-		t.lmu.Unlock()
-		l.close()
-	}
-}
+func (t *Tree) Listen(fn func(Event)) (remove func()) { return t.listeners.Add(fn) }
 
 // Start begins the initial load in the background; it does not block. Use
 // Initialized or AwaitInitialized to wait for it.
@@ -199,12 +179,9 @@ func (t *Tree) Close() error {
 		return nil
 	}
 	t.closed = true
-	for l := range t.listeners {
-		l.close()
-	}
-	t.listeners = nil
 	t.lmu.Unlock()
 	t.cancel()
+	t.listeners.Close()
 	t.wg.Wait()
 	return nil
 }
@@ -295,11 +272,7 @@ func (t *Tree) deliver(evs []Event) {
 		}
 	}
 	t.mu.Unlock()
-	t.lmu.Lock()
-	for l := range t.listeners {
-		l.push(evs...)
-	}
-	t.lmu.Unlock()
+	t.listeners.Push(evs...)
 	for _, ev := range evs {
 		if ev.Type == Initialized {
 			t.initOnce.Do(func() { close(t.init) })

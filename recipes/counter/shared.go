@@ -10,6 +10,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/recipes/internal/listen"
 )
 
 // VersionedValue is a count with the node version it was read at, for
@@ -45,7 +46,7 @@ type SharedCount struct {
 	closed  bool
 	watch   *framework.Watch[framework.NodeData]
 
-	ls listeners[int32]
+	ls listen.Set[int32]
 }
 
 // NewSharedCount returns a count at path (relative to c's namespace), seeded
@@ -140,7 +141,7 @@ func (s *SharedCount) update(st *zk.Stat, v int32, notify bool) {
 	s.cur = VersionedValue{Version: st.Version, Value: v}
 	s.mu.Unlock()
 	if notify {
-		s.ls.push(v)
+		s.ls.Push(v)
 	}
 }
 
@@ -198,7 +199,7 @@ func (s *SharedCount) TrySetCount(ctx context.Context, prev VersionedValue, v in
 
 // Listen registers fn to be called with each new value the watch sees
 // (including this process's own writes), in order, on its own goroutine.
-func (s *SharedCount) Listen(fn func(int32)) (remove func()) { return s.ls.add(fn) }
+func (s *SharedCount) Listen(fn func(int32)) (remove func()) { return s.ls.Add(fn) }
 
 // Close stops the watch and the listeners and waits for their goroutines.
 func (s *SharedCount) Close() error {
@@ -214,7 +215,7 @@ func (s *SharedCount) Close() error {
 		w.Stop()
 		<-w.Done()
 	}
-	s.ls.closeAll()
+	s.ls.Close()
 	return nil
 }
 

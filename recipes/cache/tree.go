@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/go-zookeeper/zk"
@@ -79,8 +78,8 @@ func NewTree(c *framework.Client, root string, opts ...Option) (*Tree, error) {
 	if c == nil {
 		return nil, errors.New("cache: nil client")
 	}
-	if err := validatePath(root); err != nil {
-		return nil, err
+	if err := framework.ValidatePath(root); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
 	}
 	cfg := config{maxDepth: math.MaxInt, log: zap.NewNop()}
 	for _, o := range opts {
@@ -99,25 +98,6 @@ func NewTree(c *framework.Client, root string, opts ...Option) (*Tree, error) {
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
-}
-
-// validatePath checks p with the framework's rules (shared by every recipe
-// of this package) without touching the server.
-func validatePath(p string) error {
-	switch {
-	case p == "" || p[0] != '/':
-		return fmt.Errorf("%w: %q is not absolute", framework.ErrInvalidPath, p)
-	case p == "/":
-		return nil
-	case strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%w: %q has an empty component", framework.ErrInvalidPath, p)
-	}
-	for _, part := range strings.Split(p[1:], "/") {
-		if part == "." || part == ".." {
-			return fmt.Errorf("%w: %q has a relative component", framework.ErrInvalidPath, p)
-		}
-	}
-	return nil
 }
 
 // Listen registers fn to receive every later event, in order, on a goroutine

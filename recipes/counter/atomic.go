@@ -85,7 +85,7 @@ func NewAtomicLong(c *framework.Client, path string, opts ...AtomicOption) (*Ato
 	if c == nil {
 		return nil, errors.New("counter: nil client")
 	}
-	if err := validatePath(path); err != nil {
+	if err := checkPath(path); err != nil {
 		return nil, err
 	}
 	a := &AtomicLong{c: c, path: path,

@@ -18,7 +18,6 @@ package counter
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/herd-io/herd/framework"
 )
@@ -36,20 +35,13 @@ var ErrClosed = errors.New("counter: closed")
 // promoted) attempt to other writers; nothing was written.
 var ErrGaveUp = errors.New("counter: gave up under contention")
 
-// validatePath applies ZooKeeper's path rules without touching the server.
-func validatePath(p string) error {
-	switch {
-	case p == "" || p[0] != '/':
-		return fmt.Errorf("%w: %q is not absolute", framework.ErrInvalidPath, p)
-	case p == "/":
-		return fmt.Errorf("%w: a counter cannot live at /", framework.ErrInvalidPath)
-	case strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%w: %q has an empty component", framework.ErrInvalidPath, p)
+// checkPath refuses a path no counter can live at, before any request.
+func checkPath(p string) error {
+	if err := framework.ValidatePath(p); err != nil {
+		return fmt.Errorf("counter: %w", err)
 	}
-	for _, part := range strings.Split(p[1:], "/") {
-		if part == "." || part == ".." {
-			return fmt.Errorf("%w: %q has a relative component", framework.ErrInvalidPath, p)
-		}
+	if p == "/" {
+		return fmt.Errorf("counter: %w: / cannot hold a counter", framework.ErrInvalidPath)
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func NewSharedCount(c *framework.Client, path string, seed int32) (*SharedCount,
 	if c == nil {
 		return nil, errors.New("counter: nil client")
 	}
-	if err := validatePath(path); err != nil {
+	if err := checkPath(path); err != nil {
 		return nil, err
 	}
 	return &SharedCount{c: c, path: path, seed: seed, cur: VersionedValue{Version: -1, Value: seed}}, nil

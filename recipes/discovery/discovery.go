@@ -99,8 +99,8 @@ func New(c *framework.Client, basePath string, opts ...Option) (*Discovery, erro
 	if c == nil {
 		return nil, errors.New("discovery: nil client")
 	}
-	if err := validatePath(basePath); err != nil {
-		return nil, err
+	if err := framework.ValidatePath(basePath); err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	d := &Discovery{c: c, base: basePath, log: zap.NewNop(), registered: map[string]*registration{}, wake: make(chan struct{}, 1)}
 	for _, o := range opts {
@@ -118,23 +118,6 @@ func New(c *framework.Client, basePath string, opts ...Option) (*Discovery, erro
 	d.wg.Add(1)
 	go d.reRegisterLoop()
 	return d, nil
-}
-
-func validatePath(p string) error {
-	switch {
-	case p == "" || p[0] != '/':
-		return fmt.Errorf("%w: %q is not absolute", framework.ErrInvalidPath, p)
-	case p == "/":
-		return nil
-	case strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%w: %q has an empty component", framework.ErrInvalidPath, p)
-	}
-	for _, part := range strings.Split(p[1:], "/") {
-		if part == "." || part == ".." {
-			return fmt.Errorf("%w: %q has a relative component", framework.ErrInvalidPath, p)
-		}
-	}
-	return nil
 }
 
 func validName(what, s string) error {

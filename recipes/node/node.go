@@ -27,7 +27,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -89,8 +88,11 @@ func New(c *framework.Client, mode framework.CreateMode, path string, data []byt
 	if c == nil {
 		return nil, errors.New("node: nil client")
 	}
-	if err := validatePath(path); err != nil {
-		return nil, err
+	if err := framework.ValidatePath(path); err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	if path == "/" {
+		return nil, fmt.Errorf("node: %w: / cannot be kept", framework.ErrInvalidPath)
 	}
 	n := &Node{c: c, mode: mode, base: path, data: append([]byte(nil), data...), log: zap.NewNop(),
 		created: make(chan struct{}), wake: make(chan struct{}, 1)}
@@ -106,23 +108,6 @@ func New(c *framework.Client, mode framework.CreateMode, path string, data []byt
 		return nil, fmt.Errorf("node: unknown mode %d", mode)
 	}
 	return n, nil
-}
-
-func validatePath(p string) error {
-	switch {
-	case p == "" || p[0] != '/':
-		return fmt.Errorf("%w: %q is not absolute", framework.ErrInvalidPath, p)
-	case p == "/":
-		return fmt.Errorf("%w: / cannot be kept", framework.ErrInvalidPath)
-	case strings.HasSuffix(p, "/") || strings.Contains(p, "//"):
-		return fmt.Errorf("%w: %q has an empty component", framework.ErrInvalidPath, p)
-	}
-	for _, part := range strings.Split(p[1:], "/") {
-		if part == "." || part == ".." {
-			return fmt.Errorf("%w: %q has a relative component", framework.ErrInvalidPath, p)
-		}
-	}
-	return nil
 }
 
 // Start begins creating and watching the node in the background.

@@ -34,6 +34,9 @@ const nudgeWindow = 100 * time.Microsecond
 // blocks; requests made while a nudge is in flight are coalesced into one
 // more.
 func (n *Node) nudgeCommit() {
+	if n.raft.State() != raft.Leader {
+		return // followers apply every batch too; only a leader nudges
+	}
 	last := n.raft.LastIndex()
 	for {
 		mark := n.nudgeMark.Load()

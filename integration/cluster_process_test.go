@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/herd-io/herd/internal/freeport"
 )
 
 // Multi-process clusters: real `herd serve --config` processes started from
@@ -94,16 +94,15 @@ type procCluster struct {
 	servers []*procServer
 }
 
-// freeTCPPort returns a port nothing listens on now: the members' files
-// must name every port before any member starts.
+// freeTCPPort returns a port nothing listens on now and not handed out
+// before: the members' files must name every port before any member starts.
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // startProcCluster writes each member's zoo.cfg and dataDir/myid as

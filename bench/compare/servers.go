@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/herd-io/herd/internal/freeport"
 )
 
 // target is one running server set: herd ×n or ZooKeeper ×n.
@@ -144,14 +146,7 @@ func procMem(pid int) (hwm, rss int64) {
 	return hwm, rss
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return freeport.Pick() }
 
 // zooCfg writes the zoo.cfg both servers read: the same tick, limits and
 // (ZooKeeper's default) forceSync=yes; herd always fsyncs its log.

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/herd-io/herd/internal/freeport"
 	"github.com/herd-io/herd/internal/zkpeer"
 )
 
@@ -18,12 +18,11 @@ import (
 // know each other's ports before any starts, so they cannot all listen on :0.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // serveSync runs serve until it exits and returns its status and log.

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/herd-io/herd/internal/freeport"
 )
 
 // Jar is where Debian installs the ZooKeeper server jar.
@@ -222,14 +224,7 @@ func FourLetter(addr, cmd string, timeout time.Duration) (string, error) {
 	return sb.String(), nil
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func freePort() (int, error) { return freeport.Pick() }
 
 func tail(path string) string {
 	b, _ := os.ReadFile(path)

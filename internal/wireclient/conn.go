@@ -58,7 +58,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	opts.defaults()
 	hctx, cancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
 	defer cancel()
-	raw, err := DialRaw(hctx, addr)
+	raw, err := dialRaw(hctx, addr, opts.TLS)
 	if err != nil {
 		return nil, err
 	}

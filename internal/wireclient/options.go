@@ -1,6 +1,7 @@
 package wireclient
 
 import (
+	"crypto/tls"
 	"time"
 
 	"github.com/herd-io/herd/server/proto"
@@ -35,6 +36,10 @@ type Options struct {
 	// at least a second: the timeout asked for may be far below the one the
 	// server grants (at least 2×tickTime), and a loaded machine is slow.
 	HandshakeTimeout time.Duration
+	// TLS, when set, speaks TLS to the server (a secureClientPort). An empty
+	// ServerName is taken from the address's host, so the server's
+	// certificate must name the host or IP the client dials.
+	TLS *tls.Config
 	// Logger receives debug logs; nil means no logging.
 	Logger *zap.Logger
 }

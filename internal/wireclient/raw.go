@@ -2,6 +2,7 @@ package wireclient
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 
@@ -22,8 +23,23 @@ type RawConn struct {
 
 // DialRaw opens a TCP connection to addr and sends nothing.
 func DialRaw(ctx context.Context, addr string) (*RawConn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	return dialRaw(ctx, addr, nil)
+}
+
+// dialRaw opens a TCP connection, or a TLS one when cfg is set. The TLS
+// handshake completes before it returns, so a server certificate the client
+// does not trust fails the dial; a server's refusal of the client's own
+// certificate comes, under TLS 1.3, with the first read.
+func dialRaw(ctx context.Context, addr string, cfg *tls.Config) (*RawConn, error) {
+	var nc net.Conn
+	var err error
+	if cfg != nil {
+		d := tls.Dialer{Config: cfg}
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wireclient: dial %s: %w", addr, err)
 	}

@@ -53,7 +53,7 @@ func ServerConfig(o Options) (*tls.Config, error) {
 	if err := checkType("ssl.keyStore", o.KeyStore, o.KeyStoreType); err != nil {
 		return nil, err
 	}
-	cert, err := loadKeyStore(o.KeyStore)
+	cert, err := loadKeyStore("ssl.keyStore.location", o.KeyStore)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func ServerConfig(o Options) (*tls.Config, error) {
 		if err := checkType("ssl.trustStore", o.TrustStore, o.TrustStoreType); err != nil {
 			return nil, err
 		}
-		cfg.ClientCAs, err = loadTrustStore(o.TrustStore)
+		cfg.ClientCAs, err = loadTrustStore("ssl.trustStore.location", o.TrustStore)
 		if err != nil {
 			return nil, err
 		}
@@ -107,8 +107,8 @@ func checkType(key, path, typ string) error {
 	return nil
 }
 
-func loadKeyStore(path string) (tls.Certificate, error) {
-	const key = "ssl.keyStore.location"
+// loadKeyStore reads a PEM keystore; key names the setting in errors.
+func loadKeyStore(key, path string) (tls.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("tlsconf: %w: %s: %w", ErrConfig, key, err)
@@ -147,8 +147,8 @@ func loadKeyStore(path string) (tls.Certificate, error) {
 	return cert, nil
 }
 
-func loadTrustStore(path string) (*x509.CertPool, error) {
-	const key = "ssl.trustStore.location"
+// loadTrustStore reads a PEM truststore; key names the setting in errors.
+func loadTrustStore(key, path string) (*x509.CertPool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tlsconf: %w: %s: %w", ErrConfig, key, err)
@@ -177,4 +177,50 @@ func loadTrustStore(path string) (*x509.CertPool, error) {
 			ErrConfig, key, path)
 	}
 	return pool, nil
+}
+
+// ClientOptions are the files a client (herd shell) speaks TLS with, as
+// zkCli's zookeeper.ssl.* properties name them.
+type ClientOptions struct {
+	// CA is a PEM file of the CA certificates the server's certificate must
+	// chain to; empty means the system's roots.
+	CA string
+	// Cert is a PEM file with the client's certificate chain, and its
+	// private key too unless Key is set. Empty sends no certificate.
+	Cert string
+	// Key is a PEM file with Cert's private key, when it is not in Cert.
+	Key string
+	// ServerName, when set, is the name the server's certificate must carry;
+	// empty means the host of the address dialled.
+	ServerName string
+}
+
+// ClientConfig returns the tls.Config of a client from o. Errors wrap
+// ErrConfig and name the file.
+func ClientConfig(o ClientOptions) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
+	if o.CA != "" {
+		pool, err := loadTrustStore("CA file", o.CA)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = pool
+	}
+	switch {
+	case o.Cert == "" && o.Key != "":
+		return nil, fmt.Errorf("tlsconf: %w: key file %s given without a certificate file", ErrConfig, o.Key)
+	case o.Cert != "" && o.Key != "":
+		cert, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		if err != nil {
+			return nil, fmt.Errorf("tlsconf: %w: certificate file %s with key file %s: %w", ErrConfig, o.Cert, o.Key, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	case o.Cert != "":
+		cert, err := loadKeyStore("certificate file", o.Cert)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }

@@ -2,6 +2,7 @@ package shell
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"time"
 
@@ -88,6 +89,8 @@ type DialOptions struct {
 	ReadOnly bool
 	// ConnectTimeout bounds the first connection's retries; 0 means 10s.
 	ConnectTimeout time.Duration
+	// TLS, when set, speaks TLS to every server (their secureClientPort).
+	TLS *tls.Config
 }
 
 // defaultConnectTimeout is how long the shell retries its first connection.

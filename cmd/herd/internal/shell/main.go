@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/chzyer/readline"
+	"github.com/herd-io/herd/server/tlsconf"
 )
 
 // Exit statuses of Main.
@@ -65,8 +66,14 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&cfg.dialOpts.ConnectTimeout, "connect-timeout", defaultConnectTimeout, "how long to retry the first connection")
 	fs.StringVar(&cfg.command, "c", "", "run one `command` and exit")
 	out := fs.String("o", "text", "output `format`: text (as zkCli) or json")
+	var tlsOpts tlsconf.ClientOptions
+	fs.StringVar(&tlsOpts.CA, "tls-ca", "", "speak TLS, trusting the CA certificates in this PEM `file` (a secureClientPort)")
+	fs.StringVar(&tlsOpts.Cert, "tls-cert", "", "speak TLS, presenting the client certificate in this PEM `file` (with its key, unless -tls-key)")
+	fs.StringVar(&tlsOpts.Key, "tls-key", "", "the PEM `file` of -tls-cert's private key")
+	fs.StringVar(&tlsOpts.ServerName, "tls-server-name", "", "the `name` the servers' certificates must carry (default: the host dialled)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: herd shell [-server host:port,...] [-timeout ms] [-connect-timeout d] [-r] [-o text|json] [-c command | command args...]")
+		fmt.Fprintln(stderr, "usage: herd shell [-server host:port,...] [-timeout ms] [-connect-timeout d] [-r] [-o text|json]\n"+
+			"                  [-tls-ca file] [-tls-cert file [-tls-key file]] [-c command | command args...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,6 +86,14 @@ func parseArgs(args []string, stderr io.Writer) (*config, error) {
 	default:
 		fmt.Fprintf(stderr, "unknown output format %q (want text or json)\n", *out)
 		return nil, errUsage
+	}
+	if tlsOpts != (tlsconf.ClientOptions{}) {
+		c, err := tlsconf.ClientConfig(tlsOpts)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return nil, errUsage
+		}
+		cfg.dialOpts.TLS = c
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		if cfg.command != "" {

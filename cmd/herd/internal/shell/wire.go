@@ -25,7 +25,7 @@ func DialWire(ctx context.Context, servers string, opts DialOptions, onEvent fun
 	s, err := wireclient.NewSession(ctx, servers, wireclient.SessionOptions{
 		Options: wireclient.Options{
 			SessionTimeout:   time.Duration(opts.SessionTimeoutMs) * time.Millisecond,
-			SendReadOnlyByte: true, ReadOnly: opts.ReadOnly,
+			SendReadOnlyByte: true, ReadOnly: opts.ReadOnly, TLS: opts.TLS,
 		},
 		ConnectTimeout: opts.ConnectTimeout,
 		OnEvent: func(e wireclient.Event) {

@@ -125,3 +125,50 @@ func TestShutdownWhileDiskFull(t *testing.T) {
 	}
 	w.Drop()
 }
+
+// TestShutdownWhenDiskFillsDuringStop: a graceful stop waiting for a write
+// in flight returns once the disk fills under that write, rather than
+// waiting for a connection only the node's shutdown can end.
+func TestShutdownWhenDiskFillsDuringStop(t *testing.T) {
+	var full, hold atomic.Bool
+	held := make(chan struct{})
+	release := make(chan struct{})
+	faults := func(op storage.Fault, _ string) error {
+		if op == storage.FaultWrite && hold.CompareAndSwap(true, false) {
+			close(held)
+			<-release
+		}
+		if full.Load() {
+			return syscall.ENOSPC
+		}
+		return nil
+	}
+	s := herdtest.Start(t, herdtest.WithConfig(func(c *server.Config) {
+		c.LogSegmentSize = 64 << 10
+		server.SetStorageFaults(c, faults)
+	}))
+	w := dial(t, s.Addr, wireclient.Options{SessionTimeout: 4 * time.Second})
+	hold.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		req := &proto.CreateRequest{Path: "/in-flight", Data: []byte("d"), ACL: proto.OpenACLUnsafe}
+		_, err := w.Do(testCtx(t), proto.OpCreate, req, &proto.CreateResponse{})
+		done <- err
+	}()
+	<-held // the write has reached the disk, and waits there
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Server().Shutdown(ctx) }()
+	// The stop closes the client's connection before it waits for it.
+	if err := <-done; err == nil {
+		t.Fatal("the in-flight write was answered although its fsync never finished")
+	}
+	full.Store(true)
+	close(release) // that write, and every retry, now finds the disk full
+	if err := <-stopped; err != nil {
+		t.Fatalf("shutdown once the disk filled: %v (it waited for the stalled write)", err)
+	}
+	w.Drop()
+}

@@ -509,16 +509,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	waited := make(chan struct{})
 	go func() { s.wg.Wait(); close(waited) }()
-	var err error
-	if s.node.Health() == nil {
-		select {
-		case <-waited:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-	}
-	// While the log cannot be written (a full disk), connections wait on
-	// writes that only the node's shutdown ends, so it is not waited for.
+	// While the log cannot be written (a full disk, now or from any moment
+	// of the wait), connections wait on writes that only the node's
+	// shutdown ends, so they are not waited for.
+	err := s.awaitConns(ctx, waited)
 	if rerr := s.node.Shutdown(); err == nil {
 		err = rerr
 	}
@@ -526,6 +520,33 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-waited
 	}
 	return err
+}
+
+// shutdownHealthCheck is how often a graceful stop that waits for its
+// connections checks whether the log has become unwritable meanwhile.
+const shutdownHealthCheck = 50 * time.Millisecond
+
+// awaitConns waits until the connections are done (waited closes), ctx ends,
+// or the log cannot be written, whichever comes first; only ctx's end is an
+// error.
+func (s *Server) awaitConns(ctx context.Context, waited <-chan struct{}) error {
+	if s.node.Health() != nil {
+		return nil
+	}
+	tick := time.NewTicker(shutdownHealthCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-waited:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if s.node.Health() != nil {
+				return nil
+			}
+		}
+	}
 }
 
 // Close stops the server at once, as a crash would: connections are

@@ -17,6 +17,7 @@ func TestStopAnswersEveryQueuedProposal(t *testing.T) {
 	leader := c.waitReady()
 	// Each log write takes this long, so proposals pile up behind it.
 	leader.faults.SlowDisk(100 * time.Millisecond)
+	node := leader.node // stop clears leader.node
 
 	const proposers, each = 4, 400
 	var mu sync.Mutex
@@ -27,7 +28,7 @@ func TestStopAnswersEveryQueuedProposal(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				p := leader.node.Propose([]byte(fmt.Sprintf("queued-%d-%d", g, i)))
+				p := node.Propose([]byte(fmt.Sprintf("queued-%d-%d", g, i)))
 				mu.Lock()
 				props = append(props, p)
 				mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/herd-io/herd/server/storage"
 )
 
 // Observers receive timings as they happen, for the server's metrics. Nil
@@ -30,12 +32,15 @@ type RaftStats struct {
 	// LastSnapshotDuration is how long the newest snapshot taken since start
 	// took to write; 0 before one.
 	LastSnapshotDuration time.Duration
+	// Log holds the running totals of this node's log writes since it
+	// opened: how many entries share a write and an fsync.
+	Log storage.LogCounters
 }
 
 // RaftStats returns the node's Raft figures now.
 func (n *Node) RaftStats() RaftStats {
 	st := RaftStats{Term: n.State().Term, AppliedIndex: n.AppliedIndex(), LastContact: -1,
-		LastSnapshotDuration: time.Duration(n.fsm.lastSnapshot.Load())}
+		LastSnapshotDuration: time.Duration(n.fsm.lastSnapshot.Load()), Log: n.store.LogCounters()}
 	if !n.started.Load() {
 		return st
 	}

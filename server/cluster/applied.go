@@ -95,9 +95,9 @@ type appliedFSM struct {
 	batch       raft.BatchingFSM // inner, if it applies batches
 	self        uint64
 	incarnation uint64
-	faults      *Faults       // a test may stall applies
-	stop        chan struct{} // the node's done channel
-	afterApply  func()        // called after each batch; nil for none (see nudgeCommit)
+	faults      *Faults                  // a test may stall applies
+	stop        chan struct{}            // the node's done channel
+	afterApply  func(index, term uint64) // called after each batch with its last entry; nil for none (see nudgeCommit)
 
 	observeSnapshot func(time.Duration) // Config.Observers.Snapshot, or nil
 	lastSnapshot    atomic.Int64        // how long the last snapshot took to write
@@ -211,7 +211,8 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		d.p.completeWith(d.index, d.res)
 	}
 	if f.afterApply != nil && !onlyNudges {
-		f.afterApply()
+		last := logs[len(logs)-1]
+		f.afterApply(last.Index, last.Term)
 	}
 	return out
 }

@@ -91,6 +91,8 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 			b := env.encode()
 			n.observeProposal(len(b))
 			outcomes <- outcome{seq: seq, f: n.apply(b)}
+		case msgFollow:
+			pc.follows.Store(true)
 		case msgCall:
 			id, method, arg := r.u64(), r.str(), r.bytes()
 			if r.err != nil {
@@ -266,6 +268,11 @@ func (fw *forwarder) run() {
 		pc.close()
 		return
 	}
+	// Commit messages tell this follower at once what its clients wait for
+	// (commit.go).
+	if followCommits {
+		pc.send(newFrame(msgFollow).done())
+	}
 	fw.n.wg.Add(1)
 	go func() {
 		defer fw.n.wg.Done()
@@ -322,6 +329,13 @@ func (fw *forwarder) run() {
 				fw.kill(fmt.Errorf("%w: leader failed an entry: %w", ErrOutcomeUnknown, err), false)
 				return
 			}
+		case msgCommit:
+			term, index, at := r.u64(), r.u64(), r.u64()
+			if r.err != nil {
+				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
+				return
+			}
+			fw.n.learnCommit(fw.leader, term, index, at)
 		case msgReply:
 			id, status, text, reply := r.u64(), r.u8(), r.str(), r.bytes()
 			if r.err != nil {

@@ -128,7 +128,8 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	envs := make([]envelope, len(logs))
 	toInner := make([]*raft.Log, 0, len(logs))
 	pos := make([]int, 0, len(logs))
-	onlyNudges := true // a batch of nudges alone asks for no further nudge
+	stripped := make([]raft.Log, 0, len(logs)) // entries without envelopes, in one allocation
+	onlyNudges := true                         // a batch of nudges alone asks for no further nudge
 	var real uint64
 	for i, l := range logs {
 		switch l.Type {
@@ -153,9 +154,10 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			if env.kind == kindMarker || env.kind == kindNudge {
 				continue
 			}
-			c := *l
+			stripped = append(stripped, *l)
+			c := &stripped[len(stripped)-1]
 			c.Data = env.payload
-			toInner, pos = append(toInner, &c), append(pos, i)
+			toInner, pos = append(toInner, c), append(pos, i)
 		case raft.LogConfiguration:
 			onlyNudges, real = false, l.Index
 			// Only a batching state machine is shown configurations; a plain

@@ -19,6 +19,7 @@ const (
 	methodHello  = "cluster.hello"  // any member: its state, for bootstrap (bootstrap.go)
 	methodSync   = "cluster.sync"   // leader: commit index after confirming leadership
 	methodReport = "cluster.report" // leader: a follower's applied index, for srvr/mntr
+	methodFollow = "cluster.follow" // leader: send commit messages on this connection (commit.go)
 )
 
 // serveHerd answers one peer's herd connection: proposals it forwards (when
@@ -91,12 +92,15 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 			b := env.encode()
 			n.observeProposal(len(b))
 			outcomes <- outcome{seq: seq, f: n.apply(b)}
-		case msgFollow:
-			pc.follows.Store(true)
 		case msgCall:
 			id, method, arg := r.u64(), r.str(), r.bytes()
 			if r.err != nil {
 				return
+			}
+			if method == methodFollow {
+				pc.follows.Store(true)
+				pc.send(newFrame(msgReply).u64(id).u8(statusOK).str("").bytes(nil).done())
+				continue
 			}
 			n.wg.Add(1)
 			go func() {
@@ -269,9 +273,12 @@ func (fw *forwarder) run() {
 		return
 	}
 	// Commit messages tell this follower at once what its clients wait for
-	// (commit.go).
+	// (commit.go). The call's id is 0, which no other call has, and its
+	// reply is ignored: a leader that does not know the method answers with
+	// an error and keeps the connection, and this node learns commits from
+	// nudge entries then.
 	if followCommits {
-		pc.send(newFrame(msgFollow).done())
+		pc.send(newFrame(msgCall).u64(0).str(methodFollow).bytes(nil).done())
 	}
 	fw.n.wg.Add(1)
 	go func() {

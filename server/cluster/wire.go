@@ -18,15 +18,13 @@ import (
 //	placed   leader → follower  seq, index, status, text   (in proposal order)
 //	call     either way         id, method, body
 //	reply    either way         id, status, text, body
-//	follow   follower → leader  (none): send me commits
 //	commit   leader → follower  term, index, term of the entry (commit.go)
 const (
 	msgPropose byte = 1
 	msgPlaced  byte = 2
 	msgCall    byte = 3
 	msgReply   byte = 4
-	msgFollow  byte = 5
-	msgCommit  byte = 6
+	msgCommit  byte = 5
 )
 
 // Statuses of placed and reply.
@@ -133,7 +131,7 @@ func (r *reader) str() string { return string(r.bytes()) }
 type peerConn struct {
 	c       net.Conn
 	peer    int
-	follows atomic.Bool // the peer asked for commit messages (msgFollow)
+	follows atomic.Bool // the peer asked for commit messages (methodFollow)
 	br      *bufio.Reader
 	out     chan []byte
 	done    chan struct{}

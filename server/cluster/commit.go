@@ -142,11 +142,11 @@ func (n *Node) runCommits(t *commitTransport) {
 			continue // logStored wakes this once the entries are here
 		}
 		n.dropNote(note)
-		peer := t.EncodePeer(id, addr)
+		// This node's raft reads the leader from RPCHeader (Leader, which
+		// raft fills in for older versions, is not needed in process).
 		req := &raft.AppendEntriesRequest{
-			RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(id), Addr: peer},
-			Term:      note.term, Leader: peer,
-			PrevLogEntry: note.index, PrevLogTerm: note.at,
+			RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(id), Addr: t.EncodePeer(id, addr)},
+			Term:      note.term, PrevLogEntry: note.index, PrevLogTerm: note.at,
 			LeaderCommitIndex: note.index,
 		}
 		select {

@@ -20,9 +20,11 @@ import (
 // index and term), and that index as the commit index. Raft checks it as it
 // checks any: an older term is refused, and a follower whose log does not
 // hold that entry with that term refuses it too, so it commits only a
-// prefix of its log that matches the leader's. It is injected only while
-// this node follows the sender in the message's term, and only once its log
-// reaches the index (raft would otherwise log a refusal).
+// prefix of its log that matches the leader's; and the leader names only
+// entries it has applied, so committed ones. It is injected only while this
+// node follows the sender in the message's term, and only once its log
+// reaches the index (raft would otherwise log a refusal). Like any
+// AppendEntries raft accepts, it counts as contact with the leader.
 
 // followCommits is whether followers subscribe to commit messages; tests
 // turn it off to exercise the nudge entries.
@@ -156,6 +158,7 @@ func (n *Node) runCommits(t *commitTransport) {
 		}
 		select {
 		case r := <-resp:
+			n.commitsTried.Add(1)
 			if ae, ok := r.Response.(*raft.AppendEntriesResponse); ok && ae.Success {
 				n.commitsGiven.Add(1)
 			}

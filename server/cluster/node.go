@@ -66,6 +66,7 @@ type Node struct {
 	nudges       atomic.Uint64 // nudge entries appended
 	commits      *committer    // commit messages from the leader (commit.go); nil standalone
 	commitsGiven atomic.Uint64 // commit messages raft took
+	commitsTried atomic.Uint64 // commit messages raft answered
 	doubtMu      sync.Mutex
 	inDoubt      []doubtful
 

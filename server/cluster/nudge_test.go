@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/raft"
 )
 
 // TestFollowerLearnsCommitWithoutWaitingForCommitTimeout: a write forwarded
@@ -102,4 +104,39 @@ func proposeWithin(t *testing.T, s *Stream, data string) Applied {
 		t.Fatalf("write %q not answered in %v: the node waits for raft's commit timer", data, wait)
 	}
 	return Applied{}
+}
+
+// TestCommitMessageCommitsOnlyAMatchingEntry: a follower gives raft a
+// commit message as an AppendEntries whose previous entry is the committed
+// one; raft refuses it unless the follower's entry at that index has that
+// term, so a message that does not match the log commits nothing.
+func TestCommitMessageCommitsOnlyAMatchingEntry(t *testing.T) {
+	followCommits = false // nudges only: the last nudge's own commit stays unknown to followers
+	t.Cleanup(func() { followCommits = true })
+	c := startClusterWith(t, 3, func(cfg *Config) { cfg.Timing.CommitTimeout = time.Minute })
+	leader := c.waitReady()
+	f := c.follower()
+	proposeWithin(t, f.node.NewStream(), "w")
+	last := leader.node.raft.LastIndex()
+	eventually(t, "the follower to hold the leader's last entry", func() bool { return f.node.raft.LastIndex() >= last })
+	if got := f.node.CommitIndex(); got >= last {
+		t.Fatalf("the follower knows the commit of %d already (commit index %d): nothing to test", last, got)
+	}
+	var entry raft.Log
+	if err := leader.node.store.Log.GetLog(last, &entry); err != nil {
+		t.Fatal(err)
+	}
+	term := leader.node.raft.CurrentTerm()
+	given, tried := f.node.commitsGiven.Load(), f.node.commitsTried.Load()
+
+	f.node.learnCommit(leader.id, term, last, entry.Term+1)
+	eventually(t, "raft to answer the mismatched message", func() bool { return f.node.commitsTried.Load() > tried })
+	if got := f.node.CommitIndex(); got >= last {
+		t.Fatalf("a commit message naming term %d for entry %d (of term %d) committed it", entry.Term+1, last, entry.Term)
+	}
+	f.node.learnCommit(leader.id, term, last, entry.Term)
+	eventually(t, "the matching message to commit the entry", func() bool { return f.node.CommitIndex() >= last })
+	if f.node.commitsGiven.Load() != given+1 {
+		t.Errorf("raft took %d commit messages, want 1", f.node.commitsGiven.Load()-given)
+	}
 }

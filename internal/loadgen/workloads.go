@@ -199,6 +199,9 @@ func (f *fanout) await(timeout time.Duration) error {
 // stopMore ends the watchers once the workers are done and deletes the
 // big parent's children in batches (cleanup would delete them one by one).
 func (r *runner) stopMore() {
+	if r.more.stop == nil {
+		return // prepare failed before prepareMore ran
+	}
 	close(r.more.stop)
 	r.more.watchers.Wait()
 	if r.cfg.Workload != WorkloadGetChildren || len(r.conns) == 0 {

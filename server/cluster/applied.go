@@ -95,9 +95,9 @@ type appliedFSM struct {
 	batch       raft.BatchingFSM // inner, if it applies batches
 	self        uint64
 	incarnation uint64
-	faults      *Faults       // a test may stall applies
-	stop        chan struct{} // the node's done channel
-	afterApply  func()        // called after each batch; nil for none (see nudgeCommit)
+	faults      *Faults                  // a test may stall applies
+	stop        chan struct{}            // the node's done channel
+	afterApply  func(index, term uint64) // called after each batch with its last entry; nil for none (see nudgeCommit)
 
 	observeSnapshot func(time.Duration) // Config.Observers.Snapshot, or nil
 	lastSnapshot    atomic.Int64        // how long the last snapshot took to write
@@ -128,7 +128,8 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 	envs := make([]envelope, len(logs))
 	toInner := make([]*raft.Log, 0, len(logs))
 	pos := make([]int, 0, len(logs))
-	onlyNudges := true // a batch of nudges alone asks for no further nudge
+	stripped := make([]raft.Log, 0, len(logs)) // entries without envelopes, in one allocation
+	onlyNudges := true                         // a batch of nudges alone asks for no further nudge
 	var real uint64
 	for i, l := range logs {
 		switch l.Type {
@@ -153,9 +154,10 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 			if env.kind == kindMarker || env.kind == kindNudge {
 				continue
 			}
-			c := *l
+			stripped = append(stripped, *l)
+			c := &stripped[len(stripped)-1]
 			c.Data = env.payload
-			toInner, pos = append(toInner, &c), append(pos, i)
+			toInner, pos = append(toInner, c), append(pos, i)
 		case raft.LogConfiguration:
 			onlyNudges, real = false, l.Index
 			// Only a batching state machine is shown configurations; a plain
@@ -211,7 +213,8 @@ func (f *appliedFSM) ApplyBatch(logs []*raft.Log) []interface{} {
 		d.p.completeWith(d.index, d.res)
 	}
 	if f.afterApply != nil && !onlyNudges {
-		f.afterApply()
+		last := logs[len(logs)-1]
+		f.afterApply(last.Index, last.Term)
 	}
 	return out
 }

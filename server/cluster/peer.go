@@ -19,6 +19,7 @@ const (
 	methodHello  = "cluster.hello"  // any member: its state, for bootstrap (bootstrap.go)
 	methodSync   = "cluster.sync"   // leader: commit index after confirming leadership
 	methodReport = "cluster.report" // leader: a follower's applied index, for srvr/mntr
+	methodFollow = "cluster.follow" // leader: send commit messages on this connection (commit.go)
 )
 
 // serveHerd answers one peer's herd connection: proposals it forwards (when
@@ -95,6 +96,11 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 			id, method, arg := r.u64(), r.str(), r.bytes()
 			if r.err != nil {
 				return
+			}
+			if method == methodFollow {
+				pc.follows.Store(true)
+				pc.send(newFrame(msgReply).u64(id).u8(statusOK).str("").bytes(nil).done())
+				continue
 			}
 			n.wg.Add(1)
 			go func() {
@@ -266,6 +272,14 @@ func (fw *forwarder) run() {
 		pc.close()
 		return
 	}
+	// Commit messages tell this follower at once what its clients wait for
+	// (commit.go). The call's id is 0, which no other call has, and its
+	// reply is ignored: a leader that does not know the method answers with
+	// an error and keeps the connection, and this node learns commits from
+	// nudge entries then.
+	if followCommits {
+		pc.send(newFrame(msgCall).u64(0).str(methodFollow).bytes(nil).done())
+	}
 	fw.n.wg.Add(1)
 	go func() {
 		defer fw.n.wg.Done()
@@ -322,6 +336,13 @@ func (fw *forwarder) run() {
 				fw.kill(fmt.Errorf("%w: leader failed an entry: %w", ErrOutcomeUnknown, err), false)
 				return
 			}
+		case msgCommit:
+			term, index, at := r.u64(), r.u64(), r.u64()
+			if r.err != nil {
+				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
+				return
+			}
+			fw.n.learnCommit(fw.leader, term, index, at)
 		case msgReply:
 			id, status, text, reply := r.u64(), r.u8(), r.str(), r.bytes()
 			if r.err != nil {

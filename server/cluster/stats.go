@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/herd-io/herd/server/storage"
 )
 
 // Observers receive timings as they happen, for the server's metrics. Nil
@@ -30,12 +32,15 @@ type RaftStats struct {
 	// LastSnapshotDuration is how long the newest snapshot taken since start
 	// took to write; 0 before one.
 	LastSnapshotDuration time.Duration
+	// Log holds the running totals of this node's log writes since it
+	// opened: how many entries share a write and an fsync.
+	Log storage.LogCounters
 }
 
 // RaftStats returns the node's Raft figures now.
 func (n *Node) RaftStats() RaftStats {
 	st := RaftStats{Term: n.State().Term, AppliedIndex: n.AppliedIndex(), LastContact: -1,
-		LastSnapshotDuration: time.Duration(n.fsm.lastSnapshot.Load())}
+		LastSnapshotDuration: time.Duration(n.fsm.lastSnapshot.Load()), Log: n.store.LogCounters()}
 	if !n.started.Load() {
 		return st
 	}
@@ -51,14 +56,16 @@ func (n *Node) RaftStats() RaftStats {
 	return st
 }
 
-// timedLogStore reports how long each log write takes. It must keep every
+// timedLogStore reports how long each log write takes, and that it happened
+// (commit.go waits for entries to arrive). It must keep every
 // optional interface of the store it wraps: Raft asks the log store whether
 // it is monotonic (raft-wal is) to compact it wholly after installing a
 // snapshot; a wrapper that hid IsMonotonic would break a follower catching up
 // by snapshot ("non-monotonic log entries").
 type timedLogStore struct {
 	raft.LogStore
-	observe func(time.Duration)
+	observe func(time.Duration) // nil for none
+	stored  func(last uint64)   // after each write, with its last index; nil for none
 }
 
 // IsMonotonic implements raft.MonotonicLogStore for the wrapped store.
@@ -70,8 +77,16 @@ func (l timedLogStore) IsMonotonic() bool {
 func (l timedLogStore) StoreLog(log *raft.Log) error { return l.StoreLogs([]*raft.Log{log}) }
 
 func (l timedLogStore) StoreLogs(logs []*raft.Log) error {
-	start := time.Now()
+	var start time.Time
+	if l.observe != nil {
+		start = time.Now()
+	}
 	err := l.LogStore.StoreLogs(logs)
-	l.observe(time.Since(start))
+	if l.observe != nil {
+		l.observe(time.Since(start))
+	}
+	if err == nil && l.stored != nil && len(logs) > 0 {
+		l.stored(logs[len(logs)-1].Index)
+	}
 	return err
 }

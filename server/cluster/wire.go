@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // herd's peer messages, on the election port after the handshake. Each is a
@@ -17,11 +18,13 @@ import (
 //	placed   leader → follower  seq, index, status, text   (in proposal order)
 //	call     either way         id, method, body
 //	reply    either way         id, status, text, body
+//	commit   leader → follower  term, index, term of the entry (commit.go)
 const (
 	msgPropose byte = 1
 	msgPlaced  byte = 2
 	msgCall    byte = 3
 	msgReply   byte = 4
+	msgCommit  byte = 5
 )
 
 // Statuses of placed and reply.
@@ -126,12 +129,13 @@ func (r *reader) str() string { return string(r.bytes()) }
 // peerConn is one herd peer connection: a reader on the caller's goroutine
 // and a writer goroutine that batches queued frames into few syscalls.
 type peerConn struct {
-	c    net.Conn
-	peer int
-	br   *bufio.Reader
-	out  chan []byte
-	done chan struct{}
-	once sync.Once
+	c       net.Conn
+	peer    int
+	follows atomic.Bool // the peer asked for commit messages (methodFollow)
+	br      *bufio.Reader
+	out     chan []byte
+	done    chan struct{}
+	once    sync.Once
 }
 
 func (n *Node) newPeerConn(c net.Conn, peer int) *peerConn {
@@ -172,6 +176,21 @@ func (pc *peerConn) send(f []byte) bool {
 	case pc.out <- f:
 		return true
 	case <-pc.done:
+		return false
+	}
+}
+
+// trySend queues a frame unless the queue is full or the connection closed.
+func (pc *peerConn) trySend(f []byte) bool {
+	select {
+	case <-pc.done:
+		return false
+	default:
+	}
+	select {
+	case pc.out <- f:
+		return true
+	default:
 		return false
 	}
 }

@@ -54,6 +54,8 @@ type logStore struct {
 	w      *wal.WAL
 	broken bool // the last write failed: w's memory may not match the disk
 
+	writes, entries atomic.Uint64 // see Store.LogCounters
+
 	health      atomic.Pointer[healthState]
 	interrupted chan struct{}
 	interruptMu sync.Once
@@ -159,6 +161,8 @@ func (l *logStore) StoreLogs(logs []*raft.Log) error {
 	for attempt := 0; ; attempt++ {
 		err := l.tryStore(sealed, attempt > 0)
 		if err == nil {
+			l.writes.Add(1)
+			l.entries.Add(uint64(len(logs)))
 			if attempt > 0 {
 				if h := l.health.Swap(nil); h != nil {
 					l.log.Warn("raft log writable again", "after", time.Since(h.since).Round(time.Millisecond).String())

@@ -240,6 +240,22 @@ func readVerifyOptions(meta *metadb.BoltMetaDB) (vo verifyOptions, fresh bool, e
 // meanwhile and resume by themselves.
 func (s *Store) Health() error { return s.log.healthErr() }
 
+// LogCounters are running totals of the log's writes since Open, for
+// measuring how many entries share a write and an fsync.
+type LogCounters struct {
+	// Writes is the number of StoreLogs calls that wrote entries.
+	Writes uint64
+	// Entries is the number of entries those calls wrote.
+	Entries uint64
+	// Syncs is the number of fsyncs of log segment files.
+	Syncs uint64
+}
+
+// LogCounters returns the log's running totals now.
+func (s *Store) LogCounters() LogCounters {
+	return LogCounters{Writes: s.log.writes.Load(), Entries: s.log.entries.Load(), Syncs: s.log.fs.syncs.Load()}
+}
+
 // Interrupt makes a write that waits for the disk fail instead of retrying.
 // Call it before shutting Raft down, which would otherwise wait for it.
 func (s *Store) Interrupt() { s.log.interrupt() }

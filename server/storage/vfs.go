@@ -41,6 +41,7 @@ type segmentFS struct {
 	mu        sync.Mutex
 	reserveOK bool
 	warned    atomic.Bool
+	syncs     atomic.Uint64 // segment fsyncs (Store.LogCounters)
 }
 
 var _ types.VFS = (*segmentFS)(nil)
@@ -168,6 +169,7 @@ func (f *segmentFile) Sync() error {
 	if err := f.File.Sync(); err != nil {
 		return err
 	}
+	f.fs.syncs.Add(1)
 	if !f.synced {
 		if err := syncDir(f.fs.dir); err != nil {
 			return err

@@ -34,5 +34,6 @@ func TestSuite(t *testing.T) {
 		{Name: "SemaphoreCancelledWaiter", Run: testSemaphoreCancelled},
 		{Name: "MultiLockAllOrNone", Run: testMultiLock},
 		{Name: "BadArguments", Run: testBadArguments},
+		{Name: "RequestsPerCycle", Run: testRequestsPerCycle},
 	})
 }

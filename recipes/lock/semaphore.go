@@ -137,6 +137,8 @@ func (s *Semaphore) acquireN(ctx context.Context, n int) (leases []*Lease, err e
 // waitLease waits, with the gate held, until the leases directory (our node
 // included) has at most maxLeases children.
 func (s *Semaphore) waitLease(ctx context.Context, n *contend.Node) (*zk.Stat, error) {
+	owner := s.leases.CheckOwner(ctx, n)
+	defer owner.Stop()
 	for {
 		select {
 		case <-n.Session.Done():
@@ -154,14 +156,7 @@ func (s *Semaphore) waitLease(ctx context.Context, n *contend.Node) (*zk.Stat, e
 			return nil, contend.ErrGone
 		}
 		if len(kids) <= s.max {
-			st, err := s.c.Exists(ctx, n.Path)
-			switch {
-			case err != nil:
-				return nil, err
-			case st == nil || st.EphemeralOwner != n.Session.ID():
-				return nil, contend.ErrGone
-			}
-			return st, nil
+			return owner.Result()
 		}
 		select {
 		case <-ch:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,8 +75,9 @@ func testSemaphoreAcquireN(t *testing.T, tg testtarget.Target) {
 	ctx := recipetest.Ctx(t)
 	path := recipetest.Path(t, "sem")
 	admin := recipetest.Client(t, tg.Addr())
+	cc := recipetest.Client(t, tg.Addr())
 	newSem := func() *lock.Semaphore { return lock.NewSemaphore(recipetest.Client(t, tg.Addr()), path, 3) }
-	a, b, c := newSem(), newSem(), newSem()
+	a, b, c := newSem(), newSem(), lock.NewSemaphore(cc, path, 3)
 	var bWakes, cWakes atomic.Int32
 	lock.SetLeaseWakeHook(b, func() { bWakes.Add(1) })
 	lock.SetLeaseWakeHook(c, func() { cWakes.Add(1) })
@@ -113,9 +115,28 @@ func testSemaphoreAcquireN(t *testing.T, tg testtarget.Target) {
 	if rb.err != nil || len(rb.ls) != 2 {
 		t.Fatalf("b: %v %v", rb.ls, rb.err)
 	}
+	// a's released lease is gone, a's other and b's two are there. b let go
+	// of the gate before AcquireN returned, so c may already have joined
+	// with a lease node it waits on (Participants lists held and wanted
+	// leases): any other node must be c's.
 	parts, err := a.Participants(ctx)
-	if err != nil || len(parts) != 3 {
-		t.Fatalf("participants %v %v, want 3 leases", parts, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := []string{la[1].Node(), rb.ls[0].Node(), rb.ls[1].Node()}
+	for _, h := range held {
+		if !slices.Contains(parts, h) {
+			t.Fatalf("participants %v lack held lease %s", parts, h)
+		}
+	}
+	for _, p := range parts {
+		if slices.Contains(held, p) {
+			continue
+		}
+		st, err := admin.Exists(ctx, p)
+		if err != nil || st == nil || st.EphemeralOwner != cc.SessionID() {
+			t.Fatalf("participants %v: %s is neither held (%v) nor c's waiting lease (%v, %v); a released %s", parts, p, held, st, err, la[0].Node())
+		}
 	}
 	select {
 	case r := <-cres:

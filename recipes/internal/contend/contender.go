@@ -107,10 +107,20 @@ func (k *Contender) Sorted(ctx context.Context) ([]string, error) {
 // ended, with ErrBusy in try mode when another node holds, and with ctx's
 // error when ctx ends. It never deletes n: that is the caller's choice.
 //
-// Before it reports a hold it reads n back and checks that n's owner is
-// n's session, so a node of an older session (CURATOR-696) is never taken
-// for a hold.
+// Before it reports a hold it has read n back (once, beside the first
+// listing: see OwnerCheck) and checked that n's owner is n's session, so a
+// node of an older session (CURATOR-696) is never taken for a hold.
 func (k *Contender) Wait(ctx context.Context, n *Node, try bool) (*zk.Stat, error) {
+	// A try that finds the lock busy needs no stat: read it only on a hold.
+	var owner *OwnerCheck
+	if !try {
+		owner = k.CheckOwner(ctx, n)
+	}
+	defer func() {
+		if owner != nil {
+			owner.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-n.Session.Done():
@@ -127,14 +137,10 @@ func (k *Contender) Wait(ctx context.Context, n *Node, try bool) (*zk.Stat, erro
 		}
 		holds, watch := k.Rule(kids, ours)
 		if holds {
-			st, err := k.Client.Exists(ctx, n.Path)
-			switch {
-			case err != nil:
-				return nil, err
-			case st == nil || st.EphemeralOwner != n.Session.ID():
-				return nil, ErrGone
+			if owner == nil {
+				owner = k.CheckOwner(ctx, n)
 			}
-			return st, nil
+			return owner.Result()
 		}
 		if try {
 			return nil, ErrBusy

@@ -20,11 +20,11 @@ import (
 // commit index. A nudge costs a log write and an fsync on every node, and
 // under load one alone in a batch was a third of all fsyncs (3 nodes in
 // one process, BenchmarkServers create and setData: 0.20-0.24 fsyncs per
-// write with nudges, 0.13-0.15 with them turned off). At most one nudge is in flight, and a batch of nudges alone asks
-// for none. It is a command entry, not raft's Barrier, because a leader
-// answering Sync waits until it has applied its commit index, and the state
-// machine wrapper counts only the entries raft hands it: commands and
-// configurations.
+// write with nudges, 0.13-0.15 with them turned off). At most one nudge is
+// in flight, and a batch of nudges alone asks for none. It is a command
+// entry, not raft's Barrier, because a leader answering Sync waits until it
+// has applied its commit index, and the state machine wrapper counts only
+// the entries raft hands it: commands and configurations.
 
 // A nudge does not wait on a timer for a later entry to carry the commit
 // index. It used to wait 100µs, but a Go timer under a millisecond fires

@@ -86,7 +86,7 @@ func (t *Tree) create(tx Txn, c Caller, path string, data []byte, acl []proto.AC
 	if parent == nil {
 		return "", nil, proto.ErrNoNode
 	}
-	if err := checkACL(c, parent.acl, proto.PermCreate); err != nil {
+	if err := checkACL(c, parent.acls(), proto.PermCreate); err != nil {
 		return "", nil, err
 	}
 	if mode.Sequential() {
@@ -105,7 +105,7 @@ func (t *Tree) create(tx Txn, c Caller, path string, data []byte, acl []proto.AC
 		return "", nil, err
 	}
 	n := &node{
-		data: cloneBytes(data), acl: fixed, kind: k, gen: t.gen,
+		data: cloneBytes(data), acl: t.aclCache.intern(fixed), kind: k, gen: t.gen,
 		czxid: tx.Zxid, mzxid: tx.Zxid, pzxid: tx.Zxid, ctime: tx.Time, mtime: tx.Time,
 	}
 	switch k {

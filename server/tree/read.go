@@ -32,7 +32,7 @@ func (t *Tree) readable(c Caller, path string, perm int32) (*node, error) {
 	if n == nil {
 		return nil, proto.ErrNoNode
 	}
-	if err := checkACL(c, n.acl, perm); err != nil {
+	if err := checkACL(c, n.acls(), perm); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -65,10 +65,10 @@ func (t *Tree) GetACL(c Caller, path string) ([]proto.ACL, proto.Stat, error) {
 	if err != nil {
 		return nil, proto.Stat{}, fmt.Errorf("getACL %q: %w", path, err)
 	}
-	if allowed(c, n.acl, proto.PermAdmin) {
-		return n.acl, n.stat(), nil
+	if allowed(c, n.acls(), proto.PermAdmin) {
+		return n.acls(), n.stat(), nil
 	}
-	return maskACL(n.acl), n.stat(), nil
+	return maskACL(n.acls()), n.stat(), nil
 }
 
 // AllChildrenNumber counts every descendant of path (for "/", every node but

@@ -56,22 +56,16 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.path, b.path) })
 
 	aclIndex := make(map[string]uint64)
-	type sliceKey struct {
-		first *proto.ACL
-		n     int
-	}
-	bySlice := make(map[sliceKey]uint64) // fast path: most nodes share a list
+	byList := make(map[*[]proto.ACL]uint64) // fast path: most nodes share a list
 	var aclTable [][]proto.ACL
 	nodeACL := make([]uint64, len(entries))
 	var key []byte
 	for i, e := range entries {
-		acl := e.n.acl
-		if len(acl) > 0 {
-			if idx, ok := bySlice[sliceKey{&acl[0], len(acl)}]; ok {
-				nodeACL[i] = idx
-				continue
-			}
+		if idx, ok := byList[e.n.acl]; ok {
+			nodeACL[i] = idx
+			continue
 		}
+		acl := e.n.acls()
 		key = appendACL(key[:0], acl)
 		idx, ok := aclIndex[string(key)]
 		if !ok {
@@ -79,9 +73,7 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 			aclIndex[string(key)] = idx
 			aclTable = append(aclTable, acl)
 		}
-		if len(acl) > 0 {
-			bySlice[sliceKey{&acl[0], len(acl)}] = idx
-		}
+		byList[e.n.acl] = idx
 		nodeACL[i] = idx
 	}
 
@@ -339,7 +331,7 @@ func (d *decoder) int32() int32 {
 	return int32(v)
 }
 
-func (d *decoder) acl() []proto.ACL {
+func (d *decoder) acl() *[]proto.ACL {
 	n := d.uvarint()
 	if n > 1<<16 {
 		d.fail("ACL of %d entries", n)
@@ -354,9 +346,9 @@ func (d *decoder) acl() []proto.ACL {
 		acl[i].ID.ID = d.string()
 	}
 	if len(acl) == 1 && acl[0] == proto.OpenACLUnsafe[0] {
-		return proto.OpenACLUnsafe
+		return openACL
 	}
-	return acl
+	return &acl
 }
 
 // tree reads the snapshot in two passes: the first reads every node, the
@@ -369,7 +361,7 @@ func (d *decoder) tree() (*Tree, error) {
 	}
 	d.v1 = string(magic) == snapshotMagicV1
 	nACL := d.uvarint()
-	acls := make([][]proto.ACL, 0, min(nACL, 1<<16))
+	acls := make([]*[]proto.ACL, 0, min(nACL, 1<<16))
 	for i := uint64(0); i < nACL && d.err == nil; i++ {
 		acls = append(acls, d.acl())
 	}
@@ -412,7 +404,7 @@ func (d *decoder) tree() (*Tree, error) {
 }
 
 // node reads entry i's node (first pass).
-func (d *decoder) node(i int, acls [][]proto.ACL) {
+func (d *decoder) node(i int, acls []*[]proto.ACL) {
 	d.path(i)
 	e := &d.entries[i]
 	n := e.n
@@ -526,6 +518,7 @@ func (t *Tree) Clone() *Tree {
 		ttls:       maps.Clone(t.ttls),
 		events:     append([]Event(nil), t.events...),
 		opts:       t.opts,
+		aclCache:   t.aclCache,
 		dataSize:   t.dataSize,
 		gens:       t.gens,
 		gen:        t.gens.Add(1),

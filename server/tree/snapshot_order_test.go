@@ -16,7 +16,7 @@ func encodeInOrder(tr *Tree, paths []string) []byte {
 	buf := []byte(snapshotMagicV1)
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for _, p := range paths {
-		buf = appendACL(buf, tr.nodes[p].acl)
+		buf = appendACL(buf, tr.nodes[p].acls())
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for i, p := range paths {

@@ -160,7 +160,7 @@ func encodeOrderV2(tr *Tree, paths []string, override map[string]uint64) []byte 
 	buf := []byte(snapshotMagic)
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for _, p := range paths {
-		buf = appendACL(buf, tr.nodes[p].acl)
+		buf = appendACL(buf, tr.nodes[p].acls())
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for i, p := range paths {

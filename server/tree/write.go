@@ -26,7 +26,7 @@ func (t *Tree) delete(tx Txn, c Caller, path string, version int32) error {
 	if parent == nil {
 		return proto.ErrNoNode
 	}
-	if err := checkACL(c, parent.acl, proto.PermDelete); err != nil {
+	if err := checkACL(c, parent.acls(), proto.PermDelete); err != nil {
 		return err
 	}
 	n := t.nodes[path]
@@ -93,7 +93,7 @@ func (t *Tree) setData(tx Txn, c Caller, path string, data []byte, version int32
 	if n == nil {
 		return nil, proto.ErrNoNode
 	}
-	if err := checkACL(c, n.acl, proto.PermWrite); err != nil {
+	if err := checkACL(c, n.acls(), proto.PermWrite); err != nil {
 		return nil, err
 	}
 	if err := t.checkQuota(path, int64(len(data)-len(n.data)), 0); err != nil {
@@ -135,14 +135,14 @@ func (t *Tree) SetACL(tx Txn, c Caller, path string, acl []proto.ACL, version in
 	if n == nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, proto.ErrNoNode)
 	}
-	if err := checkACL(c, n.acl, proto.PermAdmin); err != nil {
+	if err := checkACL(c, n.acls(), proto.PermAdmin); err != nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
 	}
 	if err := checkVersion(n.aversion, version); err != nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
 	}
 	n = t.own(path, n)
-	n.acl = fixed
+	n.acl = t.aclCache.intern(fixed)
 	n.aversion++
 	return n.stat(), nil
 }

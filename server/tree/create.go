@@ -126,14 +126,15 @@ func (t *Tree) link(tx Txn, path string, n *node) {
 	name := path[strings.LastIndexByte(path, '/')+1:]
 	oldCv, oldPz := parent.cversion, parent.pzxid
 	t.put(path, n)
-	parent.addChild(name)
+	appendChild(parent, name, n)
 	parent.cversion++
 	parent.pzxid = tx.Zxid
 	t.emit(proto.EventNodeCreated, path)
 	t.emit(proto.EventNodeChildrenChanged, pp)
 	if t.undo != nil {
 		t.onUndo(func() {
-			parent.removeChild(name)
+			// n is the last child: taking it out moves no sibling.
+			t.removeChild(pp, parent, n)
 			parent.cversion, parent.pzxid = oldCv, oldPz
 			t.remove(path, n)
 		})

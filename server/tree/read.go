@@ -55,7 +55,7 @@ func (t *Tree) GetChildren(c Caller, path string) ([]string, proto.Stat, error) 
 	if err != nil {
 		return nil, proto.Stat{}, fmt.Errorf("getChildren %q: %w", path, err)
 	}
-	return sortedKeys(n.children), n.stat(), nil
+	return sortedNames(n.childNames()), n.stat(), nil
 }
 
 // GetACL returns the node's ACL and Stat. It needs READ or ADMIN (-102);
@@ -87,7 +87,7 @@ func (t *Tree) AllChildrenNumber(c Caller, path string) (int32, error) {
 func (t *Tree) countBelow(path string) int {
 	n := t.get(path)
 	c := 0
-	for name := range n.children {
+	for _, name := range n.childNames() {
 		c += 1 + t.countBelow(path+"/"+name)
 	}
 	return c

@@ -100,7 +100,7 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 		}
 		buf = append(buf, byte(n.kind))
 		buf = binary.AppendVarint(buf, n.owner)
-		buf = binary.AppendUvarint(buf, uint64(len(n.children)))
+		buf = binary.AppendUvarint(buf, uint64(len(n.childNames())))
 		if len(buf) >= 32<<10 {
 			if _, err := bw.Write(buf); err != nil {
 				return fmt.Errorf("write snapshot: %w", err)
@@ -464,7 +464,8 @@ func (d *decoder) link(t *Tree) error {
 			if e.children > total {
 				return fmt.Errorf("%w: %q claims %d children", ErrBadSnapshot, path, e.children)
 			}
-			n.children = make(map[string]struct{}, e.children)
+			names := make([]string, 0, e.children)
+			n.children = &names
 		}
 		if path != rootPath {
 			if pathProblem(path) != "" {
@@ -484,7 +485,7 @@ func (d *decoder) link(t *Tree) error {
 				return fmt.Errorf("%w: %q has no parent", ErrBadSnapshot, path)
 			}
 			parentPath, parent = pp, p
-			p.addChild(path[strings.LastIndexByte(path, '/')+1:])
+			appendChild(p, path[strings.LastIndexByte(path, '/')+1:], n)
 		}
 		t.put(path, n)
 		prevPath, prev = path, n
@@ -494,8 +495,8 @@ func (d *decoder) link(t *Tree) error {
 	}
 	if !d.v1 {
 		for i := range d.entries {
-			if e := &d.entries[i]; uint64(len(e.n.children)) != e.children {
-				return fmt.Errorf("%w: %q has %d children, the snapshot says %d", ErrBadSnapshot, e.path, len(e.n.children), e.children)
+			if e := &d.entries[i]; uint64(len(e.n.childNames())) != e.children {
+				return fmt.Errorf("%w: %q has %d children, the snapshot says %d", ErrBadSnapshot, e.path, len(e.n.childNames()), e.children)
 			}
 		}
 	}

@@ -181,7 +181,7 @@ func encodeOrderV2(tr *Tree, paths []string, override map[string]uint64) []byte 
 		buf = binary.AppendVarint(buf, n.owner)
 		c, ok := override[p]
 		if !ok {
-			c = uint64(len(n.children))
+			c = uint64(len(n.childNames()))
 		}
 		buf = binary.AppendUvarint(buf, c)
 	}

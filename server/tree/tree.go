@@ -1,7 +1,7 @@
 package tree
 
 import (
-	"maps"
+	"slices"
 	"sync/atomic"
 
 	"github.com/herd-io/herd/server/proto"
@@ -58,31 +58,46 @@ const (
 	maxTTL         int64 = 0xFFFFFFFFFF
 )
 
-// node is one znode. Its path is the key in Tree.nodes; children hold the
-// child names (nil for a leaf, so leaves cost no map). After Clone a node may
-// be shared by several trees; a tree writes only nodes carrying its own gen
-// and copies the others first (see own).
+// node is one znode. Its path is the key in Tree.nodes. After Clone a node
+// may be shared by several trees; a tree writes only nodes carrying its own
+// gen and copies the others first (see own).
+//
+// The layout is what a million znodes cost: 112 bytes (a size class). The
+// ACL is a pointer to a shared list (8 bytes, not a 24-byte slice), and the
+// child names are an unordered list, each child knowing its place in it
+// (childIdx, in what was padding), so a delete swaps the last name into the
+// gap: 16 bytes a child where a set cost about 56.
 type node struct {
 	data []byte // nil is ZooKeeper's null buffer
-	// acl points at a list shared by the nodes that have it (see aclCache):
-	// a pointer is 8 bytes where a slice is 24, which takes a node from 128
-	// to 112 bytes.
-	acl      *[]proto.ACL
-	children map[string]struct{}
+	// acl points at a list shared by the nodes that have it (see aclCache).
+	acl *[]proto.ACL
+	// children holds the child names in no order (nil for a leaf).
+	children *[]string
 	czxid    int64
 	mzxid    int64
 	ctime    int64
 	mtime    int64
 	pzxid    int64
 	owner    int64 // session id for ephemerals, ttl for TTL nodes
-	gen      uint64
+	// gen is 32 bits: gens grow by two a snapshot, so they repeat only
+	// after two billion snapshots.
+	gen      uint32
+	childIdx int32 // this node's index in its parent's children
 	version  int32
 	cversion int32 // stored: number of child creations
 	aversion int32
 	kind     kind
 }
 
-func (n *node) numChildren() int32 { return int32(len(n.children)) }
+func (n *node) numChildren() int32 { return int32(len(n.childNames())) }
+
+// childNames returns the child names, in no order; the slice is the node's.
+func (n *node) childNames() []string {
+	if n.children == nil {
+		return nil
+	}
+	return *n.children
+}
 
 // acls returns the node's ACL list, which must not be modified.
 func (n *node) acls() []proto.ACL { return *n.acl }
@@ -129,8 +144,8 @@ type Tree struct {
 
 	aclCache aclCache
 
-	gen  uint64         // nodes with this gen belong to this tree alone
-	gens *atomic.Uint64 // shared by a tree and its clones: gens never repeat
+	gen  uint32         // nodes with this gen belong to this tree alone
+	gens *atomic.Uint32 // shared by a tree and its clones: gens never repeat
 }
 
 // Well-known paths (DataTree's constructor).
@@ -150,9 +165,9 @@ func New() *Tree {
 	t.put(zkPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
 	t.put(quotaPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
 	t.put(configPath, &node{data: []byte{}, acl: readACL, aversion: -1, gen: t.gen})
-	t.nodes[rootPath].addChild("zookeeper")
-	t.nodes[zkPath].addChild("quota")
-	t.nodes[zkPath].addChild("config")
+	appendChild(t.nodes[rootPath], "zookeeper", t.nodes[zkPath])
+	appendChild(t.nodes[zkPath], "quota", t.nodes[quotaPath])
+	appendChild(t.nodes[zkPath], "config", t.nodes[configPath])
 	return t
 }
 
@@ -162,7 +177,7 @@ func newEmpty(size int) *Tree {
 		ephemerals: make(map[int64]map[string]struct{}),
 		containers: make(map[string]struct{}),
 		ttls:       make(map[string]struct{}),
-		gens:       new(atomic.Uint64),
+		gens:       new(atomic.Uint32),
 	}
 	t.gen = t.gens.Add(1)
 	return t
@@ -178,7 +193,8 @@ func (t *Tree) own(path string, n *node) *node {
 	cp := *n
 	cp.gen = t.gen
 	if n.children != nil {
-		cp.children = maps.Clone(n.children)
+		names := slices.Clone(*n.children)
+		cp.children = &names
 	}
 	if path == "" {
 		path = rootPath
@@ -238,18 +254,56 @@ func (t *Tree) remove(path string, n *node) {
 	}
 }
 
-func (n *node) addChild(name string) {
-	if n.children == nil {
-		n.children = make(map[string]struct{}, 1)
+// appendChild adds child, named name, to parent's children. Both must be
+// this tree's own (or new).
+func appendChild(parent *node, name string, child *node) {
+	if parent.children == nil {
+		parent.children = new([]string)
 	}
-	n.children[name] = struct{}{}
+	child.childIdx = int32(len(*parent.children))
+	*parent.children = append(*parent.children, name)
 }
 
-func (n *node) removeChild(name string) {
-	delete(n.children, name)
-	if len(n.children) == 0 {
-		n.children = nil
+// removeChild takes child out of the children of parent (this tree's own,
+// at parentPath): the last name moves into its place, and that sibling,
+// made this tree's own, learns its new index. It returns a function that
+// puts everything back exactly (for a multi's undo).
+func (t *Tree) removeChild(parentPath string, parent *node, child *node) (undo func()) {
+	names := *parent.children
+	i, last := child.childIdx, int32(len(names)-1)
+	name := names[i]
+	var moved *node
+	if i != last {
+		mp := childPath(parentPath, names[last])
+		moved = t.own(mp, t.nodes[mp])
+		names[i] = names[last]
+		moved.childIdx = i
 	}
+	names[last] = ""
+	*parent.children = names[:last]
+	if last == 0 {
+		parent.children = nil
+	}
+	return func() {
+		if parent.children == nil {
+			parent.children = new([]string)
+		}
+		names := append(*parent.children, name)
+		if moved != nil {
+			names[last] = names[i]
+			moved.childIdx = last
+			names[i] = name
+		}
+		*parent.children = names
+	}
+}
+
+// childPath joins a parent's path and a child's name.
+func childPath(parentPath, name string) string {
+	if parentPath == rootPath || parentPath == "" {
+		return "/" + name
+	}
+	return parentPath + "/" + name
 }
 
 // get looks a path up the way ZooKeeper's node map does: "" is the root too.

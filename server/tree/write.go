@@ -2,7 +2,6 @@ package tree
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -36,7 +35,7 @@ func (t *Tree) delete(tx Txn, c Caller, path string, version int32) error {
 	if err := checkVersion(n.version, version); err != nil {
 		return err
 	}
-	if len(n.children) > 0 {
+	if n.children != nil {
 		return proto.ErrNotEmpty
 	}
 	t.unlink(tx, path, n)
@@ -55,10 +54,9 @@ func checkVersion(current, expected int32) error {
 func (t *Tree) unlink(tx Txn, path string, n *node) {
 	pp := parentOf(path)
 	parent := t.own(pp, t.nodes[pp])
-	name := path[strings.LastIndexByte(path, '/')+1:]
 	oldPz := parent.pzxid
 	t.remove(path, n)
-	parent.removeChild(name)
+	putBack := t.removeChild(pp, parent, n)
 	// Only move pzxid forward, as DataTree.deleteNode does.
 	if tx.Zxid > parent.pzxid {
 		parent.pzxid = tx.Zxid
@@ -68,7 +66,7 @@ func (t *Tree) unlink(tx Txn, path string, n *node) {
 	if t.undo != nil {
 		t.onUndo(func() {
 			t.put(path, n)
-			parent.addChild(name)
+			putBack()
 			parent.pzxid = oldPz
 		})
 	}
@@ -172,7 +170,7 @@ func (t *Tree) DeleteContainer(tx Txn, path string) error {
 	if n == nil {
 		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNoNode)
 	}
-	if len(n.children) > 0 {
+	if n.children != nil {
 		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNotEmpty)
 	}
 	if !reapable(n, tx.Time) {

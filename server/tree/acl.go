@@ -224,7 +224,10 @@ func (c *aclCache) intern(acl []proto.ACL) *[]proto.ACL {
 	if i < len(c.recent) && c.recent[i] != nil {
 		p = c.recent[i]
 	} else {
-		p = &acl
+		// A new header only here: &acl would move acl to the heap on
+		// every call.
+		p = new([]proto.ACL)
+		*p = acl
 		i = min(i, len(c.recent)-1) // the least recently used goes
 	}
 	copy(c.recent[1:i+1], c.recent[:i])

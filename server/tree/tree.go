@@ -264,38 +264,63 @@ func appendChild(parent *node, name string, child *node) {
 	*parent.children = append(*parent.children, name)
 }
 
+// removed is what removeChild changed, for putBack.
+type removed struct {
+	parent, moved *node // moved: the sibling whose name filled the gap, or nil
+	name          string
+	i, last       int32
+}
+
 // removeChild takes child out of the children of parent (this tree's own,
 // at parentPath): the last name moves into its place, and that sibling,
-// made this tree's own, learns its new index. It returns a function that
-// puts everything back exactly (for a multi's undo).
-func (t *Tree) removeChild(parentPath string, parent *node, child *node) (undo func()) {
+// made this tree's own, learns its new index.
+func (t *Tree) removeChild(parentPath string, parent *node, child *node) removed {
 	names := *parent.children
 	i, last := child.childIdx, int32(len(names)-1)
-	name := names[i]
-	var moved *node
+	r := removed{parent: parent, name: names[i], i: i, last: last}
 	if i != last {
-		mp := childPath(parentPath, names[last])
-		moved = t.own(mp, t.nodes[mp])
+		r.moved = t.ownChild(parentPath, names[last])
 		names[i] = names[last]
-		moved.childIdx = i
+		r.moved.childIdx = i
 	}
 	names[last] = ""
 	*parent.children = names[:last]
 	if last == 0 {
 		parent.children = nil
 	}
-	return func() {
-		if parent.children == nil {
-			parent.children = new([]string)
-		}
-		names := append(*parent.children, name)
-		if moved != nil {
-			names[last] = names[i]
-			moved.childIdx = last
-			names[i] = name
-		}
-		*parent.children = names
+	return r
+}
+
+// putBack undoes removeChild exactly (a multi's rollback).
+func (r removed) putBack() {
+	p := r.parent
+	if p.children == nil {
+		p.children = new([]string)
 	}
+	names := append(*p.children, r.name)
+	if r.moved != nil {
+		names[r.last] = names[r.i]
+		r.moved.childIdx = r.last
+		names[r.i] = r.name
+	}
+	*p.children = names
+}
+
+// ownChild returns this tree's own copy of the child called name of the
+// node at parentPath, building its path without an allocation.
+func (t *Tree) ownChild(parentPath, name string) *node {
+	var buf [256]byte
+	b := buf[:0]
+	if parentPath != rootPath && parentPath != "" {
+		b = append(b, parentPath...)
+	}
+	b = append(b, '/')
+	b = append(b, name...)
+	n := t.nodes[string(b)] // no allocation for the lookup
+	if n.gen == t.gen {
+		return n
+	}
+	return t.own(string(b), n)
 }
 
 // childPath joins a parent's path and a child's name.

@@ -56,7 +56,7 @@ func (t *Tree) unlink(tx Txn, path string, n *node) {
 	parent := t.own(pp, t.nodes[pp])
 	oldPz := parent.pzxid
 	t.remove(path, n)
-	putBack := t.removeChild(pp, parent, n)
+	gap := t.removeChild(pp, parent, n)
 	// Only move pzxid forward, as DataTree.deleteNode does.
 	if tx.Zxid > parent.pzxid {
 		parent.pzxid = tx.Zxid
@@ -66,7 +66,7 @@ func (t *Tree) unlink(tx Txn, path string, n *node) {
 	if t.undo != nil {
 		t.onUndo(func() {
 			t.put(path, n)
-			putBack()
+			gap.putBack()
 			parent.pzxid = oldPz
 		})
 	}

@@ -518,6 +518,7 @@ func (n *Node) Shutdown() error {
 		close(n.done)
 		n.interruptStores()
 		n.drainApplies()
+		n.snapshotOnStop()
 		err := n.raft.Shutdown().Error()
 		n.fsm.close()
 		n.dropForwarder(ErrClosed)
@@ -530,6 +531,33 @@ func (n *Node) Shutdown() error {
 		n.shutErr = err
 	})
 	return n.shutErr
+}
+
+// shutdownSnapshotMin is how many entries applied since the last snapshot
+// make a clean stop take a snapshot. Replaying a log tail is the slow part of
+// a restart (a create entry costs about 15 µs to read and apply, a restored
+// znode about 1 µs), so a stop that leaves many entries behind a snapshot
+// writes one and the next start replays almost nothing; a short tail is
+// cheaper to replay than a big tree is to write.
+const shutdownSnapshotMin = 1024
+
+// snapshotOnStop takes a snapshot during a clean stop when at least
+// shutdownSnapshotMin entries were applied since the last one. A failure only
+// costs the next start its replay, so it is logged, not returned.
+func (n *Node) snapshotOnStop() {
+	st := n.raft.Stats()
+	applied, err1 := strconv.ParseUint(st["applied_index"], 10, 64)
+	snap, err2 := strconv.ParseUint(st["last_snapshot_index"], 10, 64)
+	if err1 != nil || err2 != nil || applied < snap+shutdownSnapshotMin {
+		return
+	}
+	start := time.Now()
+	if err := n.raft.Snapshot().Error(); err != nil && !errors.Is(err, raft.ErrNothingNewToSnapshot) {
+		n.log.Warn("no snapshot at shutdown; the next start replays the log", zap.Uint64("entries", applied-snap), zapErr(err))
+		return
+	}
+	n.log.Info("snapshot at shutdown", zap.Uint64("index", applied), zap.Uint64("entriesSincePrevious", applied-snap),
+		zap.Duration("took", time.Since(start)))
 }
 
 // Kill stops the node abruptly, as a crash would: no leadership hand-over.

@@ -13,6 +13,7 @@ package fsm
 
 import (
 	"io"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -365,15 +366,28 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 		return err
 	}
 	f.mu.Lock()
+	old := f.tree
 	f.tree, f.sessions, f.lastTime = snap.tree, snap.sessions, snap.lastTime
 	zxid := snap.zxid
 	f.lastZxid.Store(zxid)
 	f.mu.Unlock()
+	if snap.tree.NodeCount()+old.NodeCount() >= returnMemoryAfter {
+		// The decoder's scratch and the replaced tree are garbage now, and
+		// the runtime would keep their pages: a 1M-znode restore left RSS
+		// 40% above the live heap. One forced collection returns them
+		// (about a tenth of the restore's time).
+		old, snap = nil, nil
+		debug.FreeOSMemory()
+	}
 	if h := f.opts.Hooks.Restored; h != nil {
 		h()
 	}
 	return nil
 }
+
+// returnMemoryAfter is the znode count (restored plus replaced) from which a
+// restore hands the freed memory back to the OS at once.
+const returnMemoryAfter = 100_000
 
 // SessionTimeouts returns every open session's timeout, for the liveness tracker.
 func (f *FSM) SessionTimeouts() map[int64]time.Duration {

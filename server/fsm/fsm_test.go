@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"runtime"
 	"testing"
@@ -286,16 +287,18 @@ func TestCorruptCountsDoNotExhaustMemory(t *testing.T) {
 		b := append([]byte("HERDSNP1"), make([]byte, 8)...) // magic, zxid 0
 		return binary.BigEndian.AppendUint32(b, 0)          // no sessions
 	}
-	tree := func(nACL, nodes uint64) []byte {
-		b := append(header(), "HRDT\x01"...)
+	treeV := func(magic string, nACL, nodes uint64) []byte {
+		b := append(header(), magic...)
 		b = binary.AppendUvarint(b, nACL)
 		return binary.AppendUvarint(b, nodes)
 	}
+	tree := func(nACL, nodes uint64) []byte { return treeV("HRDT\x01", nACL, nodes) }
 	sessions := binary.BigEndian.AppendUint32(append([]byte("HERDSNP1"), make([]byte, 8)...), 1<<31)
 	for name, data := range map[string][]byte{
-		"node count": tree(0, 1<<40),
-		"acl count":  tree(1<<40, 0),
-		"sessions":   sessions,
+		"node count":                 tree(0, 1<<40),
+		"node count, tree version 2": treeV("HRDT\x02", 0, 1<<40),
+		"acl count":                  tree(1<<40, 0),
+		"sessions":                   sessions,
 	} {
 		f := newFSM(t, fsm.Hooks{})
 		var before, after runtime.MemStats
@@ -406,3 +409,27 @@ type recorder struct{ events []watch.Event }
 
 // Notify implements watch.Watcher.
 func (r *recorder) Notify(ev watch.Event) { r.events = append(r.events, ev) }
+
+// TestRestorePreviousFormat restores a snapshot written before the tree's
+// child counts (testdata/snapshot-v2-tree-v1.bin: the state after script(),
+// as the previous release wrote it): the state equals a replica that applied
+// the log, and its next snapshot is in the current format.
+func TestRestorePreviousFormat(t *testing.T) {
+	old, err := os.ReadFile("testdata/snapshot-v2-tree-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newFSM(t, fsm.Hooks{})
+	applyAll(a, log(script()))
+	b := newFSM(t, fsm.Hooks{})
+	if err := restore(b, old); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snapshot(t, b), snapshot(t, a)) || b.LastZxid() != a.LastZxid() ||
+		!reflect.DeepEqual(a.Sessions(), b.Sessions()) {
+		t.Fatal("state restored from the previous format differs")
+	}
+	if bytes.Equal(snapshot(t, b), old) {
+		t.Fatal("the previous format was written again")
+	}
+}

@@ -46,7 +46,7 @@ func Check(dir, logDir string) (*CheckReport, error) {
 	}
 	r := &CheckReport{}
 	r.Log, r.LogErr = verifyLog(walDir, state, vo)
-	r.Snapshots, err = verifySnapshots(filepath.Join(dir, "raft"))
+	r.Snapshots, err = verifySnapshots(filepath.Join(dir, "raft"), true)
 	if err != nil {
 		return nil, err
 	}

@@ -137,7 +137,7 @@ func open(opts Options, snapRoot, walDir string, meta *metadb.BoltMetaDB) (*Stor
 	if err != nil {
 		return nil, fmt.Errorf("storage: refusing to open the raft log: %w", err)
 	}
-	snaps, err := verifySnapshots(snapRoot)
+	snaps, err := verifySnapshots(snapRoot, false)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/herd-io/herd/server/proto"
@@ -188,5 +189,48 @@ func (t *Tree) CheckPerm(c Caller, path string, perm int32) error {
 	if n == nil {
 		return proto.ErrNoNode
 	}
-	return checkACL(c, n.acl, perm)
+	return checkACL(c, n.acls(), perm)
+}
+
+// The shared lists every tree starts with.
+var (
+	openACL = &proto.OpenACLUnsafe
+	readACL = &proto.ReadACLUnsafe
+)
+
+// aclCache shares ACL lists between nodes: a node points at a list, and
+// nodes created with equal lists point at the same one while it is among
+// the few lists used most recently. It holds no list forever, so a tree
+// with ever new ACLs (one digest per user, say) keeps no dead ones; those
+// nodes simply get a list each. A snapshot restore shares each list of its
+// table across every node that has it.
+type aclCache struct {
+	recent [8]*[]proto.ACL // most recently used first
+}
+
+// intern returns a shared pointer to a list equal to acl (which must not be
+// modified afterwards).
+func (c *aclCache) intern(acl []proto.ACL) *[]proto.ACL {
+	if len(acl) == 1 && acl[0] == proto.OpenACLUnsafe[0] {
+		return openACL
+	}
+	i := 0
+	for ; i < len(c.recent); i++ {
+		if p := c.recent[i]; p == nil || slices.Equal(*p, acl) {
+			break
+		}
+	}
+	var p *[]proto.ACL
+	if i < len(c.recent) && c.recent[i] != nil {
+		p = c.recent[i]
+	} else {
+		// A new header only here: &acl would move acl to the heap on
+		// every call.
+		p = new([]proto.ACL)
+		*p = acl
+		i = min(i, len(c.recent)-1) // the least recently used goes
+	}
+	copy(c.recent[1:i+1], c.recent[:i])
+	c.recent[0] = p
+	return p
 }

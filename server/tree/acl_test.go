@@ -1,8 +1,11 @@
 package tree
 
 import (
+	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -117,5 +120,47 @@ func TestMaskACL(t *testing.T) {
 	}
 	if in[0].ID.ID != "u:abc:def" {
 		t.Fatal("maskACL modified its input")
+	}
+}
+
+// TestACLListsShared: nodes created with equal lists (each request its own
+// slice) point at one list, before and after a snapshot round trip; lists
+// that differ stay apart.
+func TestACLListsShared(t *testing.T) {
+	tr, ck := New(), &clock{}
+	mk := func(id string) []proto.ACL { return []proto.ACL{acl(31, "ip", id), acl(1, "world", "anyone")} }
+	for i := range 20 {
+		if _, _, err := tr.Create(ck.next(), anyone, proto.OpCreate, fmt.Sprintf("/s%02d", i), nil, mk("10.0.0.1"), 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tr.Create(ck.next(), anyone, proto.OpCreate, fmt.Sprintf("/u%02d", i), nil, mk(fmt.Sprintf("10.0.1.%d", i)), 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(tr *Tree) {
+		t.Helper()
+		for i := range 20 {
+			s, u := tr.nodes[fmt.Sprintf("/s%02d", i)], tr.nodes[fmt.Sprintf("/u%02d", i)]
+			if s.acl != tr.nodes["/s00"].acl {
+				t.Fatalf("/s%02d has its own copy of a shared list", i)
+			}
+			if got, _, err := tr.GetACL(Caller{Super: true}, fmt.Sprintf("/u%02d", i)); err != nil || !reflect.DeepEqual(got, mk(fmt.Sprintf("10.0.1.%d", i))) || i > 0 && u.acl == tr.nodes["/u00"].acl {
+				t.Fatalf("/u%02d: %v %v", i, got, err)
+			}
+		}
+	}
+	check(tr)
+	back, err := ReadSnapshot(bytes.NewReader(snapshotBytes(t, tr)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(back)
+}
+
+// TestNodeLayout guards the node's size: 112 bytes (a size class), where a
+// 24-byte ACL slice made it 128.
+func TestNodeLayout(t *testing.T) {
+	if n := unsafe.Sizeof(node{}); n > 112 {
+		t.Fatalf("node is %d bytes", n)
 	}
 }

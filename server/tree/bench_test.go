@@ -162,6 +162,28 @@ func BenchmarkMemoryPerZnode(b *testing.B) {
 	}
 }
 
+// BenchmarkMemoryPerZnodeRestored is BenchmarkMemoryPerZnode for the same
+// tree read back from a snapshot, as a restart holds it.
+func BenchmarkMemoryPerZnodeRestored(b *testing.B) {
+	var buf bytes.Buffer
+	if err := bigTree(b, 100000).WriteSnapshot(&buf); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		tr, err := ReadSnapshot(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/100000, "B/znode")
+		runtime.KeepAlive(tr)
+	}
+}
+
 // The 1M-znode variants answer the design's "measure at 1M znodes"; they
 // need about 1 GB of heap.
 func BenchmarkClone1M(b *testing.B) {

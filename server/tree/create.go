@@ -86,7 +86,7 @@ func (t *Tree) create(tx Txn, c Caller, path string, data []byte, acl []proto.AC
 	if parent == nil {
 		return "", nil, proto.ErrNoNode
 	}
-	if err := checkACL(c, parent.acl, proto.PermCreate); err != nil {
+	if err := checkACL(c, parent.acls(), proto.PermCreate); err != nil {
 		return "", nil, err
 	}
 	if mode.Sequential() {
@@ -105,7 +105,7 @@ func (t *Tree) create(tx Txn, c Caller, path string, data []byte, acl []proto.AC
 		return "", nil, err
 	}
 	n := &node{
-		data: cloneBytes(data), acl: fixed, kind: k, gen: t.gen,
+		data: cloneBytes(data), acl: t.aclCache.intern(fixed), kind: k, gen: t.gen,
 		czxid: tx.Zxid, mzxid: tx.Zxid, pzxid: tx.Zxid, ctime: tx.Time, mtime: tx.Time,
 	}
 	switch k {
@@ -126,14 +126,15 @@ func (t *Tree) link(tx Txn, path string, n *node) {
 	name := path[strings.LastIndexByte(path, '/')+1:]
 	oldCv, oldPz := parent.cversion, parent.pzxid
 	t.put(path, n)
-	parent.addChild(name)
+	appendChild(parent, name, n)
 	parent.cversion++
 	parent.pzxid = tx.Zxid
 	t.emit(proto.EventNodeCreated, path)
 	t.emit(proto.EventNodeChildrenChanged, pp)
 	if t.undo != nil {
 		t.onUndo(func() {
-			parent.removeChild(name)
+			// n is the last child: taking it out moves no sibling.
+			t.removeChild(pp, parent, n)
 			parent.cversion, parent.pzxid = oldCv, oldPz
 			t.remove(path, n)
 		})

@@ -6,7 +6,7 @@ import "sort"
 // a container that once had a child, or a TTL node idle for longer than its
 // ttl (ContainerManager.getCandidates).
 func reapable(n *node, now int64) bool {
-	if len(n.children) > 0 {
+	if n.children != nil {
 		return false
 	}
 	switch n.kind {

@@ -157,7 +157,7 @@ func (t *Tree) check(c Caller, path string, version int32) error {
 	if n == nil {
 		return proto.ErrNoNode
 	}
-	if err := checkACL(c, n.acl, proto.PermRead); err != nil {
+	if err := checkACL(c, n.acls(), proto.PermRead); err != nil {
 		return err
 	}
 	return checkVersion(n.version, version)

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -87,6 +88,16 @@ func parentOf(path string) string {
 		return rootPath
 	}
 	return path[:i]
+}
+
+// sortedNames returns a sorted copy of names.
+func sortedNames(names []string) []string {
+	out := slices.Clone(names)
+	if out == nil {
+		out = []string{}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func sortedKeys(m map[string]struct{}) []string {

@@ -57,7 +57,7 @@ func (q QuotaExceeded) String() string {
 // quotaPrefix returns the deepest path at or above path that has a quota
 // (DataTree.getMaxPrefixWithQuota), or "". The root never has one.
 func (t *Tree) quotaPrefix(path string) string {
-	if q := t.nodes[quotaPath]; q == nil || len(q.children) == 0 {
+	if q := t.nodes[quotaPath]; q == nil || q.children == nil {
 		return "" // no quota anywhere: the common case costs one lookup
 	}
 	for p := path; p != rootPath && p != ""; p = parentOf(p) {
@@ -184,12 +184,8 @@ func (t *Tree) recountQuota(path, sp string) {
 		}
 		count++
 		bytes += int64(len(n.data))
-		for c := range n.children {
-			if p == rootPath {
-				walk("/" + c)
-			} else {
-				walk(p + "/" + c)
-			}
+		for _, c := range n.childNames() {
+			walk(childPath(p, c))
 		}
 	}
 	walk(path)

@@ -22,11 +22,15 @@ func checkInvariants(t *testing.T, tr *Tree) {
 			if parent == nil {
 				t.Fatalf("%s has no parent", p)
 			}
-			if _, ok := parent.children[p[strings.LastIndexByte(p, '/')+1:]]; !ok {
-				t.Fatalf("%s not among its parent's children", p)
+			names := parent.childNames()
+			if int(n.childIdx) >= len(names) || names[n.childIdx] != p[strings.LastIndexByte(p, '/')+1:] {
+				t.Fatalf("%s not at its index %d among its parent's children %v", p, n.childIdx, names)
 			}
 		}
-		for name := range n.children {
+		if n.children != nil && len(*n.children) == 0 {
+			t.Fatalf("%s has an empty, not nil, child list", p)
+		}
+		for _, name := range n.childNames() {
 			child := p + "/" + name
 			if p == rootPath {
 				child = "/" + name
@@ -41,7 +45,7 @@ func checkInvariants(t *testing.T, tr *Tree) {
 			if _, ok := tr.ephemerals[n.owner][p]; !ok {
 				t.Fatalf("%s missing from ephemerals", p)
 			}
-			if len(n.children) > 0 {
+			if n.children != nil {
 				t.Fatalf("ephemeral %s has children", p)
 			}
 		case kindContainer:

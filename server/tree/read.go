@@ -32,7 +32,7 @@ func (t *Tree) readable(c Caller, path string, perm int32) (*node, error) {
 	if n == nil {
 		return nil, proto.ErrNoNode
 	}
-	if err := checkACL(c, n.acl, perm); err != nil {
+	if err := checkACL(c, n.acls(), perm); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -55,7 +55,7 @@ func (t *Tree) GetChildren(c Caller, path string) ([]string, proto.Stat, error) 
 	if err != nil {
 		return nil, proto.Stat{}, fmt.Errorf("getChildren %q: %w", path, err)
 	}
-	return sortedKeys(n.children), n.stat(), nil
+	return sortedNames(n.childNames()), n.stat(), nil
 }
 
 // GetACL returns the node's ACL and Stat. It needs READ or ADMIN (-102);
@@ -65,10 +65,10 @@ func (t *Tree) GetACL(c Caller, path string) ([]proto.ACL, proto.Stat, error) {
 	if err != nil {
 		return nil, proto.Stat{}, fmt.Errorf("getACL %q: %w", path, err)
 	}
-	if allowed(c, n.acl, proto.PermAdmin) {
-		return n.acl, n.stat(), nil
+	if allowed(c, n.acls(), proto.PermAdmin) {
+		return n.acls(), n.stat(), nil
 	}
-	return maskACL(n.acl), n.stat(), nil
+	return maskACL(n.acls()), n.stat(), nil
 }
 
 // AllChildrenNumber counts every descendant of path (for "/", every node but
@@ -87,7 +87,7 @@ func (t *Tree) AllChildrenNumber(c Caller, path string) (int32, error) {
 func (t *Tree) countBelow(path string) int {
 	n := t.get(path)
 	c := 0
-	for name := range n.children {
+	for _, name := range n.childNames() {
 		c += 1 + t.countBelow(path+"/"+name)
 	}
 	return c

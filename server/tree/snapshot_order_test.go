@@ -9,14 +9,14 @@ import (
 	"testing"
 )
 
-// encodeInOrder writes tr in the snapshot format with its nodes in the given
+// encodeInOrder writes tr in the version 1 snapshot format with its nodes in the given
 // path order (paths may repeat), each with its own ACL table entry: what a
 // foreign or damaged writer might produce, where WriteSnapshot always sorts.
 func encodeInOrder(tr *Tree, paths []string) []byte {
-	buf := []byte(snapshotMagic)
+	buf := []byte(snapshotMagicV1)
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for _, p := range paths {
-		buf = appendACL(buf, tr.nodes[p].acl)
+		buf = appendACL(buf, tr.nodes[p].acls())
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for i, p := range paths {

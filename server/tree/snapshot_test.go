@@ -70,6 +70,11 @@ func equalTrees(t *testing.T, a, b *Tree) {
 		}
 		nc, mc := *n, *m
 		nc.data, mc.data = nil, nil
+		// Children are a set kept in no particular order.
+		nc.children, mc.children, nc.childIdx, mc.childIdx = nil, nil, 0, 0
+		if !reflect.DeepEqual(sortedNames(n.childNames()), sortedNames(m.childNames())) {
+			t.Fatalf("%s: children %v vs %v", p, n.childNames(), m.childNames())
+		}
 		if !bytes.Equal(n.data, m.data) || !reflect.DeepEqual(nc, mc) {
 			t.Fatalf("%s: %+v vs %+v", p, *n, *m)
 		}

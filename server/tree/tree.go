@@ -1,7 +1,7 @@
 package tree
 
 import (
-	"maps"
+	"slices"
 	"sync/atomic"
 
 	"github.com/herd-io/herd/server/proto"
@@ -58,28 +58,49 @@ const (
 	maxTTL         int64 = 0xFFFFFFFFFF
 )
 
-// node is one znode. Its path is the key in Tree.nodes; children hold the
-// child names (nil for a leaf, so leaves cost no map). After Clone a node may
-// be shared by several trees; a tree writes only nodes carrying its own gen
-// and copies the others first (see own).
+// node is one znode. Its path is the key in Tree.nodes. After Clone a node
+// may be shared by several trees; a tree writes only nodes carrying its own
+// gen and copies the others first (see own).
+//
+// The layout is what a million znodes cost: 112 bytes (a size class). The
+// ACL is a pointer to a shared list (8 bytes, not a 24-byte slice), and the
+// child names are an unordered list, each child knowing its place in it
+// (childIdx, in what was padding), so a delete swaps the last name into the
+// gap: 16 bytes a child where a set cost about 56.
 type node struct {
-	data     []byte // nil is ZooKeeper's null buffer
-	acl      []proto.ACL
-	children map[string]struct{}
+	data []byte // nil is ZooKeeper's null buffer
+	// acl points at a list shared by the nodes that have it (see aclCache).
+	acl *[]proto.ACL
+	// children holds the child names in no order (nil for a leaf).
+	children *[]string
 	czxid    int64
 	mzxid    int64
 	ctime    int64
 	mtime    int64
 	pzxid    int64
 	owner    int64 // session id for ephemerals, ttl for TTL nodes
-	gen      uint64
+	// gen is 32 bits: gens grow by two a snapshot, so they repeat only
+	// after two billion snapshots.
+	gen      uint32
+	childIdx int32 // this node's index in its parent's children
 	version  int32
 	cversion int32 // stored: number of child creations
 	aversion int32
 	kind     kind
 }
 
-func (n *node) numChildren() int32 { return int32(len(n.children)) }
+func (n *node) numChildren() int32 { return int32(len(n.childNames())) }
+
+// childNames returns the child names, in no order; the slice is the node's.
+func (n *node) childNames() []string {
+	if n.children == nil {
+		return nil
+	}
+	return *n.children
+}
+
+// acls returns the node's ACL list, which must not be modified.
+func (n *node) acls() []proto.ACL { return *n.acl }
 
 // stat renders the node's Stat as clients see it.
 func (n *node) stat() proto.Stat {
@@ -121,8 +142,10 @@ type Tree struct {
 
 	undo *[]func() // non-nil while a multi is being applied
 
-	gen  uint64         // nodes with this gen belong to this tree alone
-	gens *atomic.Uint64 // shared by a tree and its clones: gens never repeat
+	aclCache aclCache
+
+	gen  uint32         // nodes with this gen belong to this tree alone
+	gens *atomic.Uint32 // shared by a tree and its clones: gens never repeat
 }
 
 // Well-known paths (DataTree's constructor).
@@ -138,14 +161,13 @@ const (
 // (world READ only, aversion -1), all with empty data and zero stats.
 func New() *Tree {
 	t := newEmpty(4)
-	open := proto.OpenACLUnsafe
-	t.put(rootPath, &node{data: []byte{}, acl: open, gen: t.gen})
-	t.put(zkPath, &node{data: []byte{}, acl: open, gen: t.gen})
-	t.put(quotaPath, &node{data: []byte{}, acl: open, gen: t.gen})
-	t.put(configPath, &node{data: []byte{}, acl: proto.ReadACLUnsafe, aversion: -1, gen: t.gen})
-	t.nodes[rootPath].addChild("zookeeper")
-	t.nodes[zkPath].addChild("quota")
-	t.nodes[zkPath].addChild("config")
+	t.put(rootPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
+	t.put(zkPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
+	t.put(quotaPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
+	t.put(configPath, &node{data: []byte{}, acl: readACL, aversion: -1, gen: t.gen})
+	appendChild(t.nodes[rootPath], "zookeeper", t.nodes[zkPath])
+	appendChild(t.nodes[zkPath], "quota", t.nodes[quotaPath])
+	appendChild(t.nodes[zkPath], "config", t.nodes[configPath])
 	return t
 }
 
@@ -155,7 +177,7 @@ func newEmpty(size int) *Tree {
 		ephemerals: make(map[int64]map[string]struct{}),
 		containers: make(map[string]struct{}),
 		ttls:       make(map[string]struct{}),
-		gens:       new(atomic.Uint64),
+		gens:       new(atomic.Uint32),
 	}
 	t.gen = t.gens.Add(1)
 	return t
@@ -171,7 +193,8 @@ func (t *Tree) own(path string, n *node) *node {
 	cp := *n
 	cp.gen = t.gen
 	if n.children != nil {
-		cp.children = maps.Clone(n.children)
+		names := slices.Clone(*n.children)
+		cp.children = &names
 	}
 	if path == "" {
 		path = rootPath
@@ -231,18 +254,81 @@ func (t *Tree) remove(path string, n *node) {
 	}
 }
 
-func (n *node) addChild(name string) {
-	if n.children == nil {
-		n.children = make(map[string]struct{}, 1)
+// appendChild adds child, named name, to parent's children. Both must be
+// this tree's own (or new).
+func appendChild(parent *node, name string, child *node) {
+	if parent.children == nil {
+		parent.children = new([]string)
 	}
-	n.children[name] = struct{}{}
+	child.childIdx = int32(len(*parent.children))
+	*parent.children = append(*parent.children, name)
 }
 
-func (n *node) removeChild(name string) {
-	delete(n.children, name)
-	if len(n.children) == 0 {
-		n.children = nil
+// removed is what removeChild changed, for putBack.
+type removed struct {
+	parent, moved *node // moved: the sibling whose name filled the gap, or nil
+	name          string
+	i, last       int32
+}
+
+// removeChild takes child out of the children of parent (this tree's own,
+// at parentPath): the last name moves into its place, and that sibling,
+// made this tree's own, learns its new index.
+func (t *Tree) removeChild(parentPath string, parent *node, child *node) removed {
+	names := *parent.children
+	i, last := child.childIdx, int32(len(names)-1)
+	r := removed{parent: parent, name: names[i], i: i, last: last}
+	if i != last {
+		r.moved = t.ownChild(parentPath, names[last])
+		names[i] = names[last]
+		r.moved.childIdx = i
 	}
+	names[last] = ""
+	*parent.children = names[:last]
+	if last == 0 {
+		parent.children = nil
+	}
+	return r
+}
+
+// putBack undoes removeChild exactly (a multi's rollback).
+func (r removed) putBack() {
+	p := r.parent
+	if p.children == nil {
+		p.children = new([]string)
+	}
+	names := append(*p.children, r.name)
+	if r.moved != nil {
+		names[r.last] = names[r.i]
+		r.moved.childIdx = r.last
+		names[r.i] = r.name
+	}
+	*p.children = names
+}
+
+// ownChild returns this tree's own copy of the child called name of the
+// node at parentPath, building its path without an allocation.
+func (t *Tree) ownChild(parentPath, name string) *node {
+	var buf [256]byte
+	b := buf[:0]
+	if parentPath != rootPath && parentPath != "" {
+		b = append(b, parentPath...)
+	}
+	b = append(b, '/')
+	b = append(b, name...)
+	n := t.nodes[string(b)] // no allocation for the lookup
+	if n.gen == t.gen {
+		return n
+	}
+	return t.own(string(b), n)
+}
+
+// childPath joins a parent's path and a child's name.
+func childPath(parentPath, name string) string {
+	if parentPath == rootPath || parentPath == "" {
+		return "/" + name
+	}
+	return parentPath + "/" + name
 }
 
 // get looks a path up the way ZooKeeper's node map does: "" is the root too.

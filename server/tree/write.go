@@ -2,7 +2,6 @@ package tree
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -26,7 +25,7 @@ func (t *Tree) delete(tx Txn, c Caller, path string, version int32) error {
 	if parent == nil {
 		return proto.ErrNoNode
 	}
-	if err := checkACL(c, parent.acl, proto.PermDelete); err != nil {
+	if err := checkACL(c, parent.acls(), proto.PermDelete); err != nil {
 		return err
 	}
 	n := t.nodes[path]
@@ -36,7 +35,7 @@ func (t *Tree) delete(tx Txn, c Caller, path string, version int32) error {
 	if err := checkVersion(n.version, version); err != nil {
 		return err
 	}
-	if len(n.children) > 0 {
+	if n.children != nil {
 		return proto.ErrNotEmpty
 	}
 	t.unlink(tx, path, n)
@@ -55,10 +54,9 @@ func checkVersion(current, expected int32) error {
 func (t *Tree) unlink(tx Txn, path string, n *node) {
 	pp := parentOf(path)
 	parent := t.own(pp, t.nodes[pp])
-	name := path[strings.LastIndexByte(path, '/')+1:]
 	oldPz := parent.pzxid
 	t.remove(path, n)
-	parent.removeChild(name)
+	gap := t.removeChild(pp, parent, n)
 	// Only move pzxid forward, as DataTree.deleteNode does.
 	if tx.Zxid > parent.pzxid {
 		parent.pzxid = tx.Zxid
@@ -68,7 +66,7 @@ func (t *Tree) unlink(tx Txn, path string, n *node) {
 	if t.undo != nil {
 		t.onUndo(func() {
 			t.put(path, n)
-			parent.addChild(name)
+			gap.putBack()
 			parent.pzxid = oldPz
 		})
 	}
@@ -93,7 +91,7 @@ func (t *Tree) setData(tx Txn, c Caller, path string, data []byte, version int32
 	if n == nil {
 		return nil, proto.ErrNoNode
 	}
-	if err := checkACL(c, n.acl, proto.PermWrite); err != nil {
+	if err := checkACL(c, n.acls(), proto.PermWrite); err != nil {
 		return nil, err
 	}
 	if err := t.checkQuota(path, int64(len(data)-len(n.data)), 0); err != nil {
@@ -135,14 +133,14 @@ func (t *Tree) SetACL(tx Txn, c Caller, path string, acl []proto.ACL, version in
 	if n == nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, proto.ErrNoNode)
 	}
-	if err := checkACL(c, n.acl, proto.PermAdmin); err != nil {
+	if err := checkACL(c, n.acls(), proto.PermAdmin); err != nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
 	}
 	if err := checkVersion(n.aversion, version); err != nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
 	}
 	n = t.own(path, n)
-	n.acl = fixed
+	n.acl = t.aclCache.intern(fixed)
 	n.aversion++
 	return n.stat(), nil
 }
@@ -172,7 +170,7 @@ func (t *Tree) DeleteContainer(tx Txn, path string) error {
 	if n == nil {
 		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNoNode)
 	}
-	if len(n.children) > 0 {
+	if n.children != nil {
 		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNotEmpty)
 	}
 	if !reapable(n, tx.Time) {

@@ -176,9 +176,10 @@ func (q *WorkQueue) dir(name string, children ...string) string {
 // Put adds data to the queue with priority 0, for delivery at once. It
 // retries across connection loss and never puts the item twice (see the
 // package documentation). If ctx ends while an attempt is in flight, Put
-// settles it: nil if the item was put after all, ctx's error if it was not
-// (and never will be), ErrMaybePut if it cannot tell; ErrMaybePut too when
-// the connection stays down for half the put window.
+// settles it, for up to 30 s more (like Take): nil if the item was put after
+// all, ctx's error if it was not (and never will be), ErrMaybePut if it
+// cannot tell; ErrMaybePut too when the connection stays down for half the
+// put window.
 func (q *WorkQueue) Put(ctx context.Context, data []byte) error {
 	return q.put(ctx, data, 0, time.Time{})
 }
@@ -241,10 +242,13 @@ func (q *WorkQueue) putOnce(ctx context.Context, marker, itemPath string, data [
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, zk.ErrNodeExists):
+		case errors.Is(err, zk.ErrNodeExists) && maybe:
 			// Only this Put's transactions make its marker (the item's name
 			// is sequential, so it cannot exist): an earlier attempt applied.
 			return nil
+		case errors.Is(err, zk.ErrNodeExists):
+			// No earlier attempt reached the server, so not our marker.
+			return err
 		case errors.Is(err, zk.ErrNoNode) && noNode < 3:
 			// A directory is missing (nothing put yet, or reaped while
 			// empty): nothing applied. Make them and try again.

@@ -26,6 +26,8 @@ import (
 // short profile runs: every fault kind once, in a fixed order.
 // HERD_NEMESIS_KINDS=kill-leader,pause,... runs just those faults, in order;
 // HERD_NEMESIS_RANDOM_KINDS=... limits the long profile's random choice.
+// Every violation fails the test; HERD_NEMESIS_STRICT=0 only logs WorkQueue
+// duplicates (items delivered twice while their first consumer lived).
 var (
 	nemesisDuration = flag.Duration("nemesis.duration", envDuration("HERD_NEMESIS_DURATION"), "run the long nemesis profile for this long (random faults)")
 	nemesisSeed     = flag.Uint64("nemesis.seed", envUint("HERD_NEMESIS_SEED"), "seed of the nemesis and the workloads (0: from the clock)")
@@ -140,15 +142,14 @@ func nemesisEpochRun(t *testing.T, env *nemesis.Env, seed uint64, epoch int, run
 	qbad, qdups := queue.Check()
 	bad = append(bad, qbad...)
 	if len(qdups) > 0 {
-		// A known violation: an acknowledged WorkQueue.Put can create its
-		// item twice when the create's reply is lost and a consumer deletes
-		// the first copy before the protected-create retry looks for it (see
-		// Queue.Check). Logged, and a failure only with HERD_NEMESIS_STRICT=1
-		// until Put is fixed.
-		for _, d := range qdups {
-			t.Logf("KNOWN VIOLATION %s", d)
-		}
-		if os.Getenv("HERD_NEMESIS_STRICT") == "1" {
+		// A WorkQueue item delivered twice while its first consumer lived.
+		// Put's marker (recipes/queue) made this a failure; HERD_NEMESIS_STRICT=0
+		// logs it instead, to look past it at the other workloads.
+		if os.Getenv("HERD_NEMESIS_STRICT") == "0" {
+			for _, d := range qdups {
+				t.Logf("VIOLATION (not enforced: HERD_NEMESIS_STRICT=0) %s", d)
+			}
+		} else {
 			bad = append(bad, qdups...)
 		}
 	}

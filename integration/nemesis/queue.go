@@ -2,6 +2,7 @@ package nemesis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -26,8 +27,8 @@ type delivery struct {
 
 // Queue is the WorkQueue workload: a producer puts numbered items while
 // Consumers consumers (each its own client) handle them. Checked: every item
-// whose Put succeeded is delivered, nothing is delivered that was not put,
-// and an item is delivered twice only if the consumer that had it first
+// whose Put succeeded is delivered, nothing is delivered that was not put
+// (nor one whose Put failed with a known outcome, not ErrMaybeApplied), and an item is delivered twice only if the consumer that had it first
 // died: its session ended, or its Consume call returned.
 type Queue struct {
 	// Connect is the servers' connect string.
@@ -47,7 +48,8 @@ type Queue struct {
 	wg        sync.WaitGroup
 
 	mu         sync.Mutex
-	put        map[string]bool // item -> Put acknowledged (false: unknown outcome)
+	put        map[string]bool   // item -> Put acknowledged (false: failed)
+	notPut     map[string]string // items whose Put failed with a known outcome (not put) -> its error
 	deliveries []delivery
 	sessions   map[int][]int64 // each consumer's sessions, in the order seen
 	endSession []int64         // each consumer's session at Drain
@@ -63,7 +65,7 @@ func (q *Queue) client() (*framework.Client, error) {
 // Start starts the consumers and the producer; the producer stops when
 // produce ends, the consumers at Drain.
 func (q *Queue) Start(produce context.Context) error {
-	q.put, q.sessions, q.runs = map[string]bool{}, map[int][]int64{}, map[int]int{}
+	q.put, q.notPut, q.sessions, q.runs = map[string]bool{}, map[string]string{}, map[int][]int64{}, map[int]int{}
 	var err error
 	if q.producer, err = q.client(); err != nil {
 		return fmt.Errorf("nemesis: queue producer: %w", err)
@@ -122,6 +124,9 @@ func (q *Queue) Start(produce context.Context) error {
 			cancel()
 			q.mu.Lock()
 			q.put[item] = err == nil
+			if err != nil && !errors.Is(err, framework.ErrMaybeApplied) {
+				q.notPut[item] = err.Error()
+			}
 			q.mu.Unlock()
 			time.Sleep(5 * time.Millisecond) // the producer's pace
 		}
@@ -195,18 +200,16 @@ func (q *Queue) Stats() string {
 			dups++
 		}
 	}
-	return fmt.Sprintf("queue: %d items put (%d acknowledged), %d deliveries, %d items delivered more than once; Consume returned early %d times %v",
-		len(q.put), acked, len(q.deliveries), dups, len(q.restarts), q.restarts)
+	return fmt.Sprintf("queue: %d items put (%d acknowledged, %d known not put, %d unknown), %d deliveries, %d items delivered more than once; Consume returned early %d times %v",
+		len(q.put), acked, len(q.notPut), len(q.put)-acked-len(q.notPut), len(q.deliveries), dups, len(q.restarts), q.restarts)
 }
 
 // Check checks the run after Drain. dups are the items delivered twice while
-// the consumer that had them first lived. They come from Put, not from the
-// consumers: when a Put's create reaches the server but its reply is lost,
-// the framework's protected-create retry lists the items for its node, and
-// if a consumer has already handled and deleted it the retry finds nothing
-// and creates the item again (seen in the logs: the first delivery, then
-// "retrying protectedCreate ... connection closed", then the second). They
-// are returned apart so that a run can treat them as a known violation.
+// the consumer that had them first lived, returned apart so that a run can
+// choose to only log them (HERD_NEMESIS_STRICT=0). They used to come from
+// Put: a create whose reply was lost, retried after a consumer had handled
+// and deleted the item, made it again; Put's marker (recipes/queue) closes
+// that.
 func (q *Queue) Check() (bad, dups []string) {
 	for _, item := range q.missing() {
 		bad = append(bad, fmt.Sprintf("queue: %s was put (acknowledged) and never delivered", item))
@@ -218,6 +221,9 @@ func (q *Queue) Check() (bad, dups []string) {
 		if _, ok := q.put[d.Item]; !ok {
 			bad = append(bad, fmt.Sprintf("queue: %s was delivered and never put", d.Item))
 			continue
+		}
+		if why, ok := q.notPut[d.Item]; ok {
+			bad = append(bad, fmt.Sprintf("queue: %s was delivered, but its Put failed with a known outcome: %s", d.Item, why))
 		}
 		f, dup := first[d.Item]
 		if !dup {
@@ -237,5 +243,5 @@ func (q *Queue) Check() (bad, dups []string) {
 func (q *Queue) Dump(dir string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return writeJSON(filepath.Join(dir, "queue.json"), map[string]any{"put": q.put, "deliveries": q.deliveries, "sessions": q.sessions, "endSessions": q.endSession})
+	return writeJSON(filepath.Join(dir, "queue.json"), map[string]any{"put": q.put, "notPut": q.notPut, "deliveries": q.deliveries, "sessions": q.sessions, "endSessions": q.endSession})
 }

@@ -29,11 +29,27 @@
 //	│   └── item-<prio>-<due>-<n>-<seq>         an item put back after a failure
 //	├── claims/                               container
 //	│   └── <item name>                       ephemeral: held by a consumer, data = its id
+//	├── puts/                                 container
+//	│   └── <ms>-<uuid>                       persistent: a put marker, data = "put" (or
+//	│                                         "fence"); ms = the producer's clock at Put
 //	├── consumers/                            container
 //	│   └── <uuid>                            ephemeral, one per Consume call and session,
 //	│                                         data = consumer id
 //	└── dead/                                 container
 //	    └── item-<prio>-0-<n>-<seq>           persistent sequential, data = the item (dead letter)
+//
+// Put creates the item (its protected prefix carries the Put's uuid) and
+// the put marker with the same uuid in one transaction. The marker is what
+// makes a Put whose reply was lost never apply twice: the retry is the same
+// transaction, which fails with NodeExists on the marker if an earlier
+// attempt applied, even if a consumer has handled and deleted the item since
+// (a protected create's listing would not find the item then, and would
+// create it again). A Put that ends while an attempt may still be in flight
+// creates the marker alone, with "fence", so that the attempt can never
+// apply. Markers are deleted by later Puts once older than the put window
+// (WithPutWindow, default 10 minutes); a Put that cannot learn its outcome
+// within half the window returns ErrMaybePut. Consumers never read puts/,
+// and markers of the last window stay until a later Put collects them.
 //
 // A consumer lists items/ (and claims/) into a local heap ordered by
 // priority, then sequence, with delayed items on a timer, and lists again

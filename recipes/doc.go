@@ -22,7 +22,7 @@
 //	NewBarrier            barrier   DistributedBarrier           the node path itself (exists = closed)
 //	NewDoubleBarrier      barrier   DistributedDoubleBarrier     <uuid> per member, ready
 //	NewQueue              queue     SimpleDistributedQueue       qn-<seq>
-//	NewWorkQueue          queue     (none; a job queue)          items/, claims/, puts/, consumers/, dead/
+//	NewWorkQueue          queue     (none; a job queue)          items/, claims/, producers/, consumers/, dead/
 //	NewTreeCache          cache     CuratorCache / TreeCache     reads and watches only
 //	NewNodeCache          cache     NodeCache                    reads and watches only
 //	NewSharedCount        counter   SharedCount                  the path, 4-byte big-endian int32

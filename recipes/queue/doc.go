@@ -29,27 +29,36 @@
 //	│   └── item-<prio>-<due>-<n>-<seq>         an item put back after a failure
 //	├── claims/                               container
 //	│   └── <item name>                       ephemeral: held by a consumer, data = its id
-//	├── puts/                                 container
-//	│   └── <ms>-<uuid>                       persistent: a put marker, data = "put" (or
-//	│                                         "fence"); ms = the producer's clock at Put
+//	├── producers/                            container
+//	│   └── <uuid>-<k>                        ephemeral, a producer slot: one per Put in
+//	│                                         progress at once per WorkQueue value and
+//	│                                         session, data = the last Put's uuid (or
+//	│                                         "fence:<uuid>")
 //	├── consumers/                            container
 //	│   └── <uuid>                            ephemeral, one per Consume call and session,
 //	│                                         data = consumer id
 //	└── dead/                                 container
 //	    └── item-<prio>-0-<n>-<seq>           persistent sequential, data = the item (dead letter)
 //
-// Put creates the item (its protected prefix carries the Put's uuid) and
-// the put marker with the same uuid in one transaction. The marker is what
-// makes a Put whose reply was lost never apply twice: the retry is the same
-// transaction, which fails with NodeExists on the marker if an earlier
-// attempt applied, even if a consumer has handled and deleted the item since
-// (a protected create's listing would not find the item then, and would
-// create it again). A Put that ends while an attempt may still be in flight
-// creates the marker alone, with "fence", so that the attempt can never
-// apply. Markers are deleted by later Puts once older than the put window
-// (WithPutWindow, default 10 minutes); a Put that cannot learn its outcome
-// within half the window returns ErrMaybePut. Consumers never read puts/,
-// and markers of the last window stay until a later Put collects them.
+// Put takes an idle producer slot of its WorkQueue value (creating one if
+// none is idle) and, in one transaction, sets the slot to the Put's uuid at
+// the version it expects and creates the item (whose protected prefix
+// carries the same uuid). The slot's version is what makes a Put whose reply
+// was lost never apply twice, as the taker receipt does for Queue.Take: the
+// retry is the same transaction, which fails with BadVersion if an earlier
+// attempt applied (the slot then holds this Put's uuid), even if a consumer
+// has handled and deleted the item since (a protected create's listing would
+// not find the item then, and would create it again); and a late copy of an
+// attempt fails the same way once a retry applied. A Put that ends while an
+// attempt may still be in flight sets the slot alone to "fence:<uuid>" at
+// that version, so that the attempt can never apply. The evidence is thus
+// bounded by the number of concurrent Puts, not by the put rate: a value
+// keeps at most as many slots as it has had Puts at once, each an ephemeral
+// node that goes with its session (Close deletes the idle ones). If the
+// session ends while an attempt's outcome is unknown, the slot that would
+// tell goes with it and Put returns ErrMaybePut; with no attempt in doubt, a
+// Put simply makes a slot in the new session. Consumers never read
+// producers/.
 //
 // A consumer lists items/ (and claims/) into a local heap ordered by
 // priority, then sequence, with delayed items on a timer, and lists again
@@ -91,5 +100,7 @@
 //     a handler that finished anyway is settled normally.
 //   - WorkQueue, LOST: claims and the consumer node went with the session;
 //     handlers are cancelled, their items will be delivered again, and
-//     Consume registers again in the new session.
+//     Consume registers again in the new session. Producer slots went with
+//     the session too: a Put whose attempt was in doubt returns ErrMaybePut,
+//     any other Put makes a slot in the new session.
 package queue

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/herd-io/herd/framework"
 )
 
@@ -70,31 +68,4 @@ func (a item) before(b item) bool {
 		return a.priority < b.priority
 	}
 	return a.seq < b.seq
-}
-
-// A put marker is named by the time its Put began and the Put's uuid:
-//
-//	<ms>-<uuid>
-//
-// ms is 12 hex digits of the producer's Unix time in milliseconds, so that
-// old markers are found from a listing alone.
-func markerName(at time.Time, id uuid.UUID) string {
-	return fmt.Sprintf("%012x-%s", max(at.UnixMilli(), 0), id)
-}
-
-// parseMarker returns the time of a put marker's name; ok is false for
-// anything else.
-func parseMarker(name string) (ms int64, ok bool) {
-	t, id, found := strings.Cut(name, "-")
-	if !found || len(t) != 12 {
-		return 0, false
-	}
-	ms, err := strconv.ParseInt(t, 16, 64)
-	if err != nil {
-		return 0, false
-	}
-	if _, err := uuid.Parse(id); err != nil {
-		return 0, false
-	}
-	return ms, true
 }

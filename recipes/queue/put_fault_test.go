@@ -3,14 +3,14 @@ package queue
 import (
 	"context"
 	"errors"
-	"slices"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/herd-io/herd/framework"
+	"github.com/herd-io/herd/recipes/internal/recipetest"
 )
 
 // goPut runs q.Put on a goroutine and hands back its error.
@@ -29,7 +29,8 @@ func itemsOn(t *testing.T, c *framework.Client, p string) []string {
 // TestWorkQueuePutReplyLostItemConsumed is the nemesis's duplicate: Put's
 // transaction applies but its reply is lost, and a consumer handles and
 // deletes the item before Put retries. The retry must find its marker and
-// not put the item again: every item is delivered exactly once.
+// not put the item again: every item is delivered exactly once. A lone
+// producer uses one producer slot throughout.
 func TestWorkQueuePutReplyLostItemConsumed(t *testing.T) {
 	eachTarget(t, func(t *testing.T, addr string) {
 		ctx := testCtx(t)
@@ -72,8 +73,8 @@ func TestWorkQueuePutReplyLostItemConsumed(t *testing.T) {
 		if n := seen.sum(); n != 3 {
 			t.Errorf("%d deliveries, want 3", n)
 		}
-		if markers := children(t, obs, p+"/"+putsDir); len(markers) != 3 {
-			t.Errorf("put markers %v, want one per Put", markers)
+		if slots := children(t, obs, p+"/"+producersDir); len(slots) != 1 {
+			t.Errorf("producer slots %v, want the one a lone producer reuses", slots)
 		}
 	})
 }
@@ -81,7 +82,8 @@ func TestWorkQueuePutReplyLostItemConsumed(t *testing.T) {
 // TestWorkQueuePutCancelledSettles: a Put whose ctx ends while its
 // transaction is in flight learns the outcome before it returns: nil when
 // the transaction applied (reply lost), ctx's error when it never reached
-// the server, and then the fenced-off request can no longer apply.
+// the server, and then the fenced-off request can no longer apply: the
+// producer slot holds the fence, and the next Put reuses it.
 func TestWorkQueuePutCancelledSettles(t *testing.T) {
 	eachTarget(t, func(t *testing.T, addr string) {
 		p := testPath(t) + "/jobs"
@@ -127,115 +129,109 @@ func TestWorkQueuePutCancelledSettles(t *testing.T) {
 		if got := itemsOn(t, obs, p); len(got) != 2 {
 			t.Fatalf("items %v, want zero and one only", got)
 		}
-		var fences int
-		for _, m := range children(t, obs, p+"/"+putsDir) {
-			data, _, err := obs.Get(testCtx(t), p+"/"+putsDir+"/"+m)
+		slots := children(t, obs, p+"/"+producersDir)
+		if len(slots) != 1 {
+			t.Fatalf("producer slots %v, want one", slots)
+		}
+		data, _, err := obs.Get(testCtx(t), p+"/"+producersDir+"/"+slots[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(data), fencePrefix) {
+			t.Fatalf("producer slot holds %q, want the fence of two", data)
+		}
+		// The fenced slot is reused: a later Put applies once.
+		if err := producer.Put(testCtx(t), []byte("three")); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemsOn(t, obs, p); len(got) != 3 {
+			t.Fatalf("items %v, want zero, one and three", got)
+		}
+	})
+}
+
+// TestWorkQueuePutSlotsBounded: the evidence Put keeps is bounded by how
+// many Puts run at once, not by how many were made: 500 Puts from 4
+// goroutines leave at most 4 producer slots, and Close deletes them.
+func TestWorkQueuePutSlotsBounded(t *testing.T) {
+	eachTarget(t, func(t *testing.T, addr string) {
+		ctx := testCtx(t)
+		p := testPath(t) + "/jobs"
+		obs := newClient(t, addr)
+		q := NewWorkQueue(newClient(t, addr), p)
+		const workers, each = 4, 125
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*each)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					errs <- q.Put(ctx, []byte(fmt.Sprintf("%d-%d", w, i)))
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(data) == string(fenceMark) {
-				fences++
-			}
 		}
-		if fences != 1 {
-			t.Fatalf("%d fence markers, want 1", fences)
+		if n, err := q.Len(ctx); err != nil || n != workers*each {
+			t.Fatalf("Len = %d, %v, want %d", n, err, workers*each)
+		}
+		slots := children(t, obs, p+"/"+producersDir)
+		if len(slots) < 1 || len(slots) > workers {
+			t.Fatalf("%d producer slots %v after %d Puts from %d goroutines, want 1..%d", len(slots), slots, workers*each, workers, workers)
+		}
+		if err := q.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if slots := children(t, obs, p+"/"+producersDir); len(slots) != 0 {
+			t.Fatalf("producer slots %v after Close, want none", slots)
 		}
 	})
 }
 
-// TestWorkQueuePutWindowPassed: a Put that cannot learn its outcome within
-// half the put window returns ErrMaybePut (its marker may have been
-// collected, so a retry would prove nothing) and does not put the item again.
-func TestWorkQueuePutWindowPassed(t *testing.T) {
+// TestWorkQueuePutSessionExpired: a session expiry with no Put in flight
+// takes the producer slot with it; the next Put makes a new slot in the new
+// session and puts its item once.
+func TestWorkQueuePutSessionExpired(t *testing.T) {
 	eachTarget(t, func(t *testing.T, addr string) {
 		ctx := testCtx(t)
 		p := testPath(t) + "/jobs"
 		obs := newClient(t, addr)
-		fpx := newProxy(t, addr)
-		producer := NewWorkQueue(newClient(t, fpx.Addr(), framework.WithSessionTimeout(2*time.Second)), p,
-			WithPutWindow(time.Millisecond))
-		if err := producer.Put(ctx, []byte("zero")); err != nil {
-			t.Fatal(err)
-		}
-		fpx.HoldReplies(true)
-		done := goPut(ctx, producer, "one")
-		eventually(t, "one on the server", func() bool { return len(itemsOn(t, obs, p)) == 2 })
-		fpx.Cut()
-		fpx.HoldReplies(false)
-		err := <-done
-		if !errors.Is(err, ErrMaybePut) || !errors.Is(err, framework.ErrMaybeApplied) {
-			t.Fatalf("Put past its window: %v, want ErrMaybePut", err)
-		}
-		if got := itemsOn(t, obs, p); len(got) != 2 {
-			t.Fatalf("items %v, want zero and one once", got)
-		}
-	})
-}
-
-// TestWorkQueuePutCollectsMarkers: a Put deletes the put markers older than
-// the window and keeps the younger ones and anything that is not a marker;
-// the same WorkQueue collects again only an eighth of the window later.
-func TestWorkQueuePutCollectsMarkers(t *testing.T) {
-	eachTarget(t, func(t *testing.T, addr string) {
-		ctx := testCtx(t)
-		p := testPath(t) + "/jobs"
-		obs := newClient(t, addr)
-		dir := p + "/" + putsDir
-		if err := obs.EnsurePath(ctx, dir, framework.AsContainers()); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		old := []string{
-			markerName(now.Add(-2*DefaultPutWindow), uuid.New()),
-			markerName(now.Add(-DefaultPutWindow-time.Second), uuid.New()),
-		}
-		keep := []string{markerName(now.Add(-DefaultPutWindow/2), uuid.New()), "not-a-marker"}
-		for _, m := range append(slices.Clone(old), keep...) {
-			if _, err := obs.Create(ctx, dir+"/"+m, putMark); err != nil {
-				t.Fatal(err)
-			}
-		}
-		q := NewWorkQueue(newClient(t, addr), p)
+		c := newClient(t, addr)
+		q := NewWorkQueue(c, p)
 		if err := q.Put(ctx, []byte("one")); err != nil {
 			t.Fatal(err)
 		}
-		got := children(t, obs, dir)
-		for _, m := range old {
-			if slices.Contains(got, m) {
-				t.Errorf("old marker %s kept", m)
-			}
+		before := children(t, obs, p+"/"+producersDir)
+		if len(before) != 1 {
+			t.Fatalf("producer slots %v, want one", before)
 		}
-		for _, m := range keep {
-			if !slices.Contains(got, m) {
-				t.Errorf("%s collected", m)
-			}
-		}
-		if len(got) != len(keep)+1 {
-			t.Errorf("markers %v, want the young ones and one's", got)
-		}
-		// Collected just now: the next Put leaves an old marker alone.
-		late := markerName(now.Add(-2*DefaultPutWindow), uuid.New())
-		if _, err := obs.Create(ctx, dir+"/"+late, putMark); err != nil {
-			t.Fatal(err)
-		}
+		old := c.SessionID()
+		recipetest.Expire(t, addr, c)
+		eventually(t, "a new session", func() bool {
+			return c.State().IsConnected() && c.SessionID() != 0 && c.SessionID() != old
+		})
+		eventually(t, "the old slot gone with its session", func() bool {
+			return len(children(t, obs, p+"/"+producersDir)) == 0
+		})
 		if err := q.Put(ctx, []byte("two")); err != nil {
-			t.Fatal(err)
+			t.Fatalf("Put after the session expired: %v, want nil", err)
 		}
-		if got := children(t, obs, dir); !slices.Contains(got, late) {
-			t.Errorf("markers %v: collected again within an eighth of the window", got)
+		after := children(t, obs, p+"/"+producersDir)
+		if len(after) != 1 || after[0] == before[0] {
+			t.Fatalf("producer slots %v after expiry (before %v), want one new slot", after, before)
+		}
+		st, err := obs.Exists(ctx, p+"/"+producersDir+"/"+after[0])
+		if err != nil || st == nil || st.EphemeralOwner != c.SessionID() {
+			t.Fatalf("new slot %v, %v: want an ephemeral of the new session %x", st, err, c.SessionID())
+		}
+		if got := itemsOn(t, obs, p); len(got) != 2 {
+			t.Fatalf("items %v, want one and two", got)
 		}
 	})
-}
-
-func TestParseMarker(t *testing.T) {
-	at := time.UnixMilli(1_700_000_000_123)
-	name := markerName(at, uuid.New())
-	if ms, ok := parseMarker(name); !ok || ms != at.UnixMilli() {
-		t.Fatalf("parseMarker(%q) = %d, %v", name, ms, ok)
-	}
-	for _, bad := range []string{"", "x", "0000000000ff", "0000000000ff-nope", "zzzzzzzzzzzz-" + uuid.NewString(), strings.Repeat("0", 13) + "-" + uuid.NewString()} {
-		if _, ok := parseMarker(bad); ok {
-			t.Errorf("parseMarker(%q) ok", bad)
-		}
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,23 +34,18 @@ const (
 	claimsDir    = "claims"
 	consumersDir = "consumers"
 	deadDir      = "dead"
-	putsDir      = "puts"
+	producersDir = "producers"
 )
 
-// Put marker data: what a Put's transaction writes, and what a Put that
-// gives up writes to fence its lost attempts off.
-var putMark = []byte("put")
-
-// DefaultPutWindow is how long put markers are kept unless WithPutWindow
-// says otherwise.
-const DefaultPutWindow = 10 * time.Minute
+// fencePrefix starts what a Put that gives up writes to its producer slot
+// to fence its lost attempts off: "fence:<uuid>".
+const fencePrefix = "fence:"
 
 // ErrMaybePut is returned by Put (and PutPriority, PutDelayed) when an
 // attempt to put the item may have applied and Put could not learn whether
-// it did: the connection stayed down (or ctx ended and a fence could not be
-// written) for longer than half the put window (WithPutWindow), after which
-// the marker that would tell may have been collected. It wraps
-// framework.ErrMaybeApplied.
+// it did: the session ended (taking the producer slot that would tell with
+// it) while the attempt's reply was lost, or ctx ended and the slot could
+// not be fenced within 30 s. It wraps framework.ErrMaybeApplied.
 var ErrMaybePut = fmt.Errorf("queue: item may have been put: %w", framework.ErrMaybeApplied)
 
 // WorkQueue is a job queue: items are delivered to handlers and removed only
@@ -61,7 +57,10 @@ type WorkQueue struct {
 	opts options
 	err  error
 
-	lastCollect atomic.Int64 // when a Put of this value last collected old put markers (Unix ns)
+	slotPrefix string       // names this value's producer slots: <uuid>-<k>
+	slotSeq    atomic.Int64 // the last k
+	mu         sync.Mutex
+	slots      []*producerSlot // idle producer slots
 
 	lists      atomic.Int64 // listings of the items directory by this value's consumers (for tests)
 	collisions atomic.Int64 // claims that found another consumer's claim (for tests)
@@ -76,7 +75,6 @@ type options struct {
 	backoffMax   time.Duration
 	grace        time.Duration
 	consumerID   string
-	putWindow    time.Duration
 	logger       *zap.Logger
 	err          error
 }
@@ -88,7 +86,6 @@ func defaultOptions() options {
 		backoffFirst: time.Second,
 		backoffMax:   time.Minute,
 		grace:        0,
-		putWindow:    DefaultPutWindow,
 		consumerID:   fmt.Sprintf("%s-%d", host, os.Getpid()),
 		logger:       zap.NewNop(),
 	}
@@ -139,21 +136,6 @@ func WithLogger(l *zap.Logger) Option {
 	}
 }
 
-// WithPutWindow sets how long a put marker (see the package documentation)
-// is kept before a later Put deletes it (default DefaultPutWindow). A Put
-// that cannot learn within half the window whether its item was put returns
-// ErrMaybePut rather than risk putting it twice. The producers' clocks must
-// agree to within half the window: a marker is named by its producer's clock
-// and collected by the others'.
-func WithPutWindow(d time.Duration) Option {
-	return func(o *options) {
-		if d <= 0 {
-			o.err = fmt.Errorf("%w: put window %v", ErrInvalidOption, d)
-		}
-		o.putWindow = d
-	}
-}
-
 // NewWorkQueue returns the work queue at path. Invalid arguments are
 // reported by every method (wrapping framework.ErrInvalidPath, ErrNilClient
 // or ErrInvalidOption).
@@ -166,7 +148,7 @@ func NewWorkQueue(c *framework.Client, path string, opts ...Option) *WorkQueue {
 	if err == nil {
 		err = o.err
 	}
-	return &WorkQueue{c: c, path: path, opts: o, err: err}
+	return &WorkQueue{c: c, path: path, opts: o, err: err, slotPrefix: uuid.NewString()}
 }
 
 func (q *WorkQueue) dir(name string, children ...string) string {
@@ -178,8 +160,8 @@ func (q *WorkQueue) dir(name string, children ...string) string {
 // package documentation). If ctx ends while an attempt is in flight, Put
 // settles it, for up to 30 s more (like Take): nil if the item was put after
 // all, ctx's error if it was not (and never will be), ErrMaybePut if it
-// cannot tell; ErrMaybePut too when the connection stays down for half the
-// put window.
+// cannot tell; ErrMaybePut too when the session ends while an attempt's
+// outcome is unknown.
 func (q *WorkQueue) Put(ctx context.Context, data []byte) error {
 	return q.put(ctx, data, 0, time.Time{})
 }
@@ -201,7 +183,8 @@ func (q *WorkQueue) PutDelayed(ctx context.Context, data []byte, at time.Time) e
 	return q.put(ctx, data, 0, at)
 }
 
-// put creates the item and its put marker in one transaction; see putOnce.
+// put sets a producer slot and creates the item in one transaction; see
+// putOnce.
 func (q *WorkQueue) put(ctx context.Context, data []byte, priority int32, at time.Time) error {
 	if q.err != nil {
 		return q.err
@@ -209,55 +192,101 @@ func (q *WorkQueue) put(ctx context.Context, data []byte, priority int32, at tim
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("queue: put %s: %w", q.path, err)
 	}
-	id, start := uuid.New(), time.Now()
-	marker := q.dir(putsDir, markerName(start, id))
-	// The item keeps Curator's protected prefix with the marker's uuid, so
-	// an item can be traced to its Put.
+	id := uuid.New()
+	// The item keeps Curator's protected prefix with the Put's uuid (the
+	// data its transaction writes to the slot), so an item can be traced to
+	// its Put.
 	itemPath := q.dir(itemsDir, framework.ProtectedName(id, itemBase(priority, at, 0)))
-	if err := q.putOnce(ctx, marker, itemPath, data, start); err != nil {
+	if err := q.putOnce(ctx, id, itemPath, data); err != nil {
 		return fmt.Errorf("queue: put %s: %w", q.path, err)
 	}
-	q.collectMarkers(ctx, start)
 	return nil
 }
 
-// putOnce commits {create marker, create item} until it is known to have
-// applied exactly once. The marker makes the transaction idempotent: a retry
-// after a lost reply fails with NodeExists if an earlier attempt applied,
-// whether or not a consumer has handled and deleted the item since, and an
-// attempt that reaches the server late fails the same way once a retry
-// applied. (Listing the items for the protected prefix, as a protected create
-// does, cannot tell "never applied" from "applied and already consumed".)
-func (q *WorkQueue) putOnce(ctx context.Context, marker, itemPath string, data []byte, start time.Time) error {
+// putOnce commits {set slot at its version, create item} until it is known
+// to have applied exactly once. The slot's version makes the transaction
+// idempotent: a retry after a lost reply fails with BadVersion if an earlier
+// attempt applied (and the slot then holds this Put's uuid), whether or not
+// a consumer has handled and deleted the item since, and an attempt that
+// reaches the server late fails the same way once a retry applied. (Listing
+// the items for the protected prefix, as a protected create does, cannot
+// tell "never applied" from "applied and already consumed".)
+func (q *WorkQueue) putOnce(ctx context.Context, id uuid.UUID, itemPath string, data []byte) error {
+	mark := []byte(id.String())
+	s, err := q.slot(ctx)
+	if err != nil {
+		return err
+	}
 	maybe := false // an attempt may have applied
 	noNode := 0
 	delay := 10 * time.Millisecond
 	for {
-		if maybe && time.Since(start) > q.opts.putWindow/2 {
-			// The marker may have been collected since: a retry proves nothing.
-			return fmt.Errorf("%w: outcome unknown after %v", ErrMaybePut, time.Since(start).Round(time.Millisecond))
+		if sid := q.c.SessionID(); !maybe && sid != 0 && s.session != sid {
+			// The slot went with its session, and nothing of this Put
+			// applied: take a slot of the current session.
+			if s, err = q.slot(ctx); err != nil {
+				return err
+			}
 		}
-		_, err := q.c.Txn().Create(marker, putMark, framework.ModePersistent, nil).
+		_, err := q.c.Txn().Set(s.path, mark, s.version).
 			Create(itemPath, data, framework.ModePersistentSequential, nil).Commit(ctx)
 		switch {
 		case err == nil:
+			s.version++
+			q.release(s)
 			return nil
-		case errors.Is(err, zk.ErrNodeExists) && maybe:
-			// Only this Put's transactions make its marker (the item's name
-			// is sequential, so it cannot exist): an earlier attempt applied.
-			return nil
-		case errors.Is(err, zk.ErrNodeExists):
-			// No earlier attempt reached the server, so not our marker.
-			return err
-		case errors.Is(err, zk.ErrNoNode) && noNode < 3:
-			// A directory is missing (nothing put yet, or reaped while
-			// empty): nothing applied. Make them and try again.
-			noNode++
-			if err := q.ensureDirs(ctx); err != nil && ctx.Err() == nil && !framework.IsRetryable(err) {
-				return err
-			}
-			if ctx.Err() == nil {
+		case errors.Is(err, zk.ErrBadVersion):
+			// Nothing applied now. If an earlier attempt did, the slot holds
+			// our uuid one version on; nothing else writes it.
+			got, st, gerr := q.c.Get(ctx, s.path)
+			switch {
+			case gerr == nil && maybe && st.Version == s.version+1 && string(got) == string(mark):
+				s.version++
+				q.release(s)
+				return nil
+			case gerr == nil && maybe:
+				q.drop(s)
+				return fmt.Errorf("%w: producer slot %s in an unexpected state", ErrMaybePut, s.path)
+			case errors.Is(gerr, zk.ErrNoNode) && maybe:
+				return fmt.Errorf("%w: producer slot %s went with its session", ErrMaybePut, s.path)
+			case gerr == nil || errors.Is(gerr, zk.ErrNoNode):
+				// No attempt was sent: our count of the slot is off, so
+				// nothing can be learnt from it. Use another.
+				if gerr == nil {
+					q.drop(s)
+				}
+				if s, err = q.slot(ctx); err != nil {
+					return err
+				}
 				continue
+			}
+			err = gerr
+		case errors.Is(err, zk.ErrNoNode) && noNode < 3:
+			// Nothing applied now: the slot or the items directory is gone.
+			noNode++
+			st, xerr := q.c.Exists(ctx, s.path)
+			switch {
+			case xerr == nil && st == nil && maybe:
+				// The slot went with its session: a late attempt can no
+				// longer apply, but whether one did nobody can tell.
+				return fmt.Errorf("%w: producer slot %s went with its session", ErrMaybePut, s.path)
+			case xerr == nil && st == nil:
+				if s, err = q.slot(ctx); err != nil {
+					return err
+				}
+				continue
+			case xerr == nil:
+				// The items directory is missing (nothing put yet, or reaped
+				// while empty): make it and try again.
+				if err := q.c.EnsurePath(ctx, q.dir(itemsDir), framework.AsContainers()); err != nil && ctx.Err() == nil && !framework.IsRetryable(err) {
+					q.release(s)
+					return err
+				}
+				if ctx.Err() == nil {
+					continue
+				}
+			default:
+				err = xerr
 			}
 		case errors.Is(err, framework.ErrMaybeApplied):
 			maybe = true
@@ -265,116 +294,152 @@ func (q *WorkQueue) putOnce(ctx context.Context, marker, itemPath string, data [
 			// The request may have been sent before ctx ended.
 			maybe = true
 		case !framework.IsRetryable(err):
+			if maybe {
+				return q.fencePut(ctx, s, id, err)
+			}
+			q.release(s)
 			return err
 		}
 		if ctx.Err() != nil || errors.Is(err, framework.ErrClosed) {
 			if !maybe {
+				q.release(s)
 				return cmpErr(ctx, err)
 			}
-			return q.fencePut(ctx, marker, start, cmpErr(ctx, err))
+			return q.fencePut(ctx, s, id, cmpErr(ctx, err))
 		}
 		if err := sleep(ctx, q.c, delay); err != nil {
 			if !maybe {
+				q.release(s)
 				return err
 			}
-			return q.fencePut(ctx, marker, start, err)
+			return q.fencePut(ctx, s, id, err)
 		}
 		delay = min(2*delay, time.Second)
 	}
 }
 
 // fencePut settles a Put that ends (its ctx ended, or the client closed)
-// while an attempt may have applied: it creates the marker alone, with other
-// data. If that succeeds no attempt applied, and none ever will, since each
-// needs to create the marker; if the marker exists with a put's data, an
-// attempt applied and Put succeeded after all. Otherwise the outcome is
-// unknown: ErrMaybePut, wrapping cause.
-func (q *WorkQueue) fencePut(ctx context.Context, marker string, start time.Time, cause error) error {
+// while an attempt may have applied: it sets the slot alone, at the version
+// the attempt expected, to "fence:<uuid>". If that succeeds no attempt
+// applied, and none ever will, since each needs that version; if it fails
+// with BadVersion and the slot holds the Put's uuid, an attempt applied and
+// Put succeeded after all. Otherwise the outcome is unknown: ErrMaybePut,
+// wrapping cause. It releases or drops s.
+func (q *WorkQueue) fencePut(ctx context.Context, s *producerSlot, id uuid.UUID, cause error) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	for try := 0; try < 5 && time.Since(start) <= q.opts.putWindow/2; try++ {
-		_, err := q.c.Create(sctx, marker, fenceMark, framework.WithMode(framework.ModePersistent))
+	mark, fence := []byte(id.String()), []byte(fencePrefix+id.String())
+	for {
+		_, err := q.c.Set(sctx, s.path, fence, framework.WithVersion(s.version))
 		switch {
 		case err == nil:
+			s.version++
+			q.release(s)
 			return fmt.Errorf("%w (the item was not put)", cause)
-		case errors.Is(err, zk.ErrNodeExists):
-			got, _, gerr := q.c.Get(sctx, marker)
+		case errors.Is(err, zk.ErrBadVersion):
+			got, st, gerr := q.c.Get(sctx, s.path)
 			switch {
-			case gerr == nil && string(got) == string(putMark):
+			case gerr == nil && st.Version == s.version+1 && string(got) == string(mark):
+				s.version++
+				q.release(s)
 				return nil
-			case gerr == nil:
+			case gerr == nil && st.Version == s.version+1 && string(got) == string(fence):
 				// Our own fence, whose reply was lost.
+				s.version++
+				q.release(s)
 				return fmt.Errorf("%w (the item was not put)", cause)
+			case gerr == nil:
+				q.drop(s)
+				return fmt.Errorf("%w (%w; producer slot %s in an unexpected state)", ErrMaybePut, cause, s.path)
 			}
 			err = gerr
-		case errors.Is(err, zk.ErrNoNode):
-			// No puts directory, so no marker yet; a late attempt would make
-			// one if the directory came back: fence with the directory made.
-			if err = q.c.EnsurePath(sctx, q.dir(putsDir), framework.AsContainers()); err == nil {
-				continue
-			}
 		}
-		if !framework.IsRetryable(err) && !errors.Is(err, zk.ErrNoNode) {
+		if errors.Is(err, zk.ErrNoNode) {
+			return fmt.Errorf("%w (%w; producer slot %s went with its session)", ErrMaybePut, cause, s.path)
+		}
+		if !framework.IsRetryable(err) || sctx.Err() != nil {
+			q.drop(s)
+			return fmt.Errorf("%w (%w; fencing: %w)", ErrMaybePut, cause, err)
+		}
+		if err := sleep(sctx, q.c, 10*time.Millisecond); err != nil {
+			q.drop(s)
 			return fmt.Errorf("%w (%w; fencing: %w)", ErrMaybePut, cause, err)
 		}
 	}
-	return fmt.Errorf("%w (%w)", ErrMaybePut, cause)
 }
 
-// ensureDirs makes the items and puts directories.
-func (q *WorkQueue) ensureDirs(ctx context.Context) error {
-	for _, d := range []string{itemsDir, putsDir} {
-		if err := q.c.EnsurePath(ctx, q.dir(d), framework.AsContainers()); err != nil {
-			return err
+// producerSlot is one of a WorkQueue's ephemeral producer nodes. A Put
+// holds it alone for its duration; its version counts the transactions
+// applied on it (see putOnce).
+type producerSlot struct {
+	path    string
+	version int32
+	session int64 // the session it was created in
+}
+
+// slot returns an idle producer slot, creating one if none is idle, so a
+// WorkQueue has at most as many slots as it has had Puts at once.
+func (q *WorkQueue) slot(ctx context.Context) (*producerSlot, error) {
+	sid := q.c.SessionID()
+	q.mu.Lock()
+	for len(q.slots) > 0 {
+		s := q.slots[len(q.slots)-1]
+		q.slots = q.slots[:len(q.slots)-1]
+		if s.session == sid || sid == 0 {
+			q.mu.Unlock()
+			return s, nil
 		}
+		// Of an earlier session: gone with it.
 	}
-	return nil
-}
-
-// collectMarkers deletes the put markers older than the put window, at most
-// once per eighth of the window for each WorkQueue value (so the Put that
-// does it pays one listing and a transaction per 64 old markers). Errors are
-// only logged: a later Put tries again.
-func (q *WorkQueue) collectMarkers(ctx context.Context, now time.Time) {
-	last := q.lastCollect.Load()
-	if last != 0 && now.Sub(time.Unix(0, last)) < q.opts.putWindow/8 {
-		return
-	}
-	if !q.lastCollect.CompareAndSwap(last, now.UnixNano()) {
-		return // another Put is collecting
-	}
-	kids, _, err := q.c.Children(ctx, q.dir(putsDir))
+	q.mu.Unlock()
+	p, err := q.c.Create(ctx, q.dir(producersDir, fmt.Sprintf("%s-%d", q.slotPrefix, q.slotSeq.Add(1))), nil,
+		framework.WithMode(framework.ModeEphemeral), framework.WithContainerParents())
 	if err != nil {
-		if !errors.Is(err, zk.ErrNoNode) {
-			q.opts.logger.Debug("listing the put markers failed", zap.String("queue", q.path), zap.Error(err))
-		}
-		return
+		return nil, fmt.Errorf("create producer slot: %w", err)
 	}
-	cutoff := now.Add(-q.opts.putWindow).UnixMilli()
-	var old []string
-	for _, k := range kids {
-		if ms, ok := parseMarker(k); ok && ms < cutoff {
-			old = append(old, q.dir(putsDir, k))
+	// If the session changed between the create and now, the slot is
+	// already gone and its first transaction fails with NoNode before
+	// anything applies, which makes a new one.
+	return &producerSlot{path: p, session: q.c.SessionID()}, nil
+}
+
+// release returns s to the idle slots.
+func (q *WorkQueue) release(s *producerSlot) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.slots = append(q.slots, s)
+}
+
+// drop deletes a slot whose state is unknown, best-effort (it is ephemeral
+// anyway); it is not used again. Deleting it also fences off any attempt
+// still in flight.
+func (q *WorkQueue) drop(s *producerSlot) {
+	// Briefly: a guaranteed delete goes on in the background.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := q.c.Delete(ctx, s.path, framework.Quietly(), framework.Guaranteed()); err != nil {
+		q.opts.logger.Debug("deleting a producer slot failed", zap.String("slot", s.path), zap.Error(err))
+	}
+}
+
+// Close deletes this WorkQueue's idle producer slots (those of Puts in
+// progress stay until their Put ends, and go with the session anyway). The
+// WorkQueue stays usable: a later Put makes a new slot.
+func (q *WorkQueue) Close(ctx context.Context) error {
+	if q.err != nil {
+		return q.err
+	}
+	q.mu.Lock()
+	ss := q.slots
+	q.slots = nil
+	q.mu.Unlock()
+	var errs []error
+	for _, s := range ss {
+		if err := q.c.Delete(ctx, s.path, framework.Quietly(), framework.Guaranteed()); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	for len(old) > 0 {
-		batch := old[:min(len(old), 64)]
-		old = old[len(batch):]
-		txn := q.c.Txn()
-		for _, p := range batch {
-			txn.Delete(p, -1)
-		}
-		if _, err := txn.Commit(ctx); err == nil {
-			continue
-		}
-		// One may be gone already (another producer collecting): one by one.
-		for _, p := range batch {
-			if err := q.c.Delete(ctx, p, framework.Quietly()); err != nil {
-				q.opts.logger.Debug("deleting a put marker failed", zap.String("marker", p), zap.Error(err))
-				return
-			}
-		}
-	}
+	return errors.Join(errs...)
 }
 
 // Len returns the number of items in the queue: waiting, delayed and being

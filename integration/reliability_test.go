@@ -143,7 +143,7 @@ func nemesisEpochRun(t *testing.T, env *nemesis.Env, seed uint64, epoch int, run
 	bad = append(bad, qbad...)
 	if len(qdups) > 0 {
 		// A WorkQueue item delivered twice while its first consumer lived.
-		// Put's marker (recipes/queue) made this a failure; HERD_NEMESIS_STRICT=0
+		// Put's producer slot (recipes/queue) made this a failure; HERD_NEMESIS_STRICT=0
 		// logs it instead, to look past it at the other workloads.
 		if os.Getenv("HERD_NEMESIS_STRICT") == "0" {
 			for _, d := range qdups {

@@ -235,3 +235,38 @@ func TestWorkQueuePutSessionExpired(t *testing.T) {
 		}
 	})
 }
+
+// TestWorkQueuePutInDoubtSessionExpired: a Put whose transaction applied
+// but whose reply was lost, and whose session then expired, cannot learn
+// the outcome (its producer slot went with the session): it returns
+// ErrMaybePut and does not put the item again.
+func TestWorkQueuePutInDoubtSessionExpired(t *testing.T) {
+	eachTarget(t, func(t *testing.T, addr string) {
+		ctx := testCtx(t)
+		p := testPath(t) + "/jobs"
+		obs := newClient(t, addr)
+		fpx := newProxy(t, addr)
+		c := newClient(t, fpx.Addr())
+		producer := NewWorkQueue(c, p)
+		if err := producer.Put(ctx, []byte("zero")); err != nil {
+			t.Fatal(err)
+		}
+		old := c.SessionID()
+		fpx.HoldReplies(true)
+		done := goPut(ctx, producer, "one")
+		eventually(t, "one on the server", func() bool { return len(itemsOn(t, obs, p)) == 2 })
+		recipetest.Expire(t, addr, c)
+		fpx.Cut()
+		fpx.HoldReplies(false)
+		err := <-done
+		if !errors.Is(err, ErrMaybePut) || !errors.Is(err, framework.ErrMaybeApplied) {
+			t.Fatalf("Put in doubt across a session expiry: %v, want ErrMaybePut", err)
+		}
+		if c.SessionID() == old {
+			t.Fatalf("still in session %x, want a new one", old)
+		}
+		if got := itemsOn(t, obs, p); len(got) != 2 {
+			t.Fatalf("items %v, want zero and one once", got)
+		}
+	})
+}

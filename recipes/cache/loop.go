@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zookeeper/zk"
@@ -29,14 +30,41 @@ type entry struct {
 	live  bool
 	node  Node
 	kids  map[string]struct{}
-	dataW <-chan zk.Event // armed data watch, nil when none
-	kidsW <-chan zk.Event // armed child watch, nil when none
+	dataW *watch // armed data watch, nil when none
+	kidsW *watch // armed child watch, nil when none
+}
+
+// watch is one armed go-zookeeper watch. Its event can reach the loop two
+// ways: poll's non-blocking receive, or the forward goroutine, which receives
+// it to wake the loop. go-zookeeper sends the event into the channel and only
+// then closes it, so a forward that takes the event in between would leave
+// the poll its wake-up triggers an empty, open channel: the change would be
+// missed and nothing would wake the loop again. forward therefore records
+// that it took the event before it wakes the loop.
+type watch struct {
+	ch    <-chan zk.Event
+	taken atomic.Bool // forward received the event
+}
+
+func newWatch(ch <-chan zk.Event) *watch { return &watch{ch: ch} }
+
+// fired reports, without blocking, whether the watch's event has come.
+func (w *watch) fired() bool {
+	if w.taken.Load() {
+		return true
+	}
+	select {
+	case <-w.ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // loopState is owned by the loop goroutine.
 type loopState struct {
 	nodes   map[string]*entry
-	rootW   <-chan zk.Event // exists watch while root is absent
+	rootW   *watch // exists watch while root is absent
 	dirty   map[string]uint8
 	pending []keyed // events of the current batch
 	maxZxid int64
@@ -190,38 +218,31 @@ func (t *Tree) flush() {
 // poll marks dirty every node whose watch fired (non-blocking receives).
 func (t *Tree) poll() {
 	ls := &t.loop
-	if ls.rootW != nil && fired(ls.rootW) {
+	if ls.rootW != nil && ls.rootW.fired() {
 		ls.rootW = nil
 		ls.dirty[t.root] |= readData | readKids
 	}
 	for p, e := range ls.nodes {
-		if e.dataW != nil && fired(e.dataW) {
+		if e.dataW != nil && e.dataW.fired() {
 			e.dataW = nil
 			ls.dirty[p] |= readData
 		}
-		if e.kidsW != nil && fired(e.kidsW) {
+		if e.kidsW != nil && e.kidsW.fired() {
 			e.kidsW = nil
 			ls.dirty[p] |= readKids
 		}
 	}
 }
 
-func fired(ch <-chan zk.Event) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
-// forward wakes the loop when ch fires; the loop learns which by polling.
-func (t *Tree) forward(ch <-chan zk.Event) {
+// forward wakes the loop when w fires; the loop learns which by polling.
+// taken is set before the wake-up, so the poll that follows sees it.
+func (t *Tree) forward(w *watch) {
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
 		select {
-		case <-ch:
+		case <-w.ch:
+			w.taken.Store(true)
 			t.wakeUp()
 		case <-t.ctx.Done():
 		}
@@ -269,8 +290,8 @@ func (t *Tree) refresh(ctx context.Context, p string, flags uint8) error {
 			ls.nodes[p] = e
 		}
 		if ch != nil {
-			e.dataW = ch
-			t.forward(ch)
+			e.dataW = newWatch(ch)
+			t.forward(e.dataW)
 		}
 		if e.live && e.node.Stat.Czxid != st.Czxid {
 			// Deleted and created again while we were not looking.
@@ -311,8 +332,8 @@ func (t *Tree) refresh(ctx context.Context, p string, flags uint8) error {
 	}
 	t.seen(st)
 	if ch != nil {
-		e.kidsW = ch
-		t.forward(ch)
+		e.kidsW = newWatch(ch)
+		t.forward(e.kidsW)
 	}
 	now := make(map[string]struct{}, len(kids))
 	for _, k := range kids {
@@ -367,11 +388,11 @@ func (t *Tree) gone(ctx context.Context, p string) error {
 	}
 	if st != nil {
 		ls.dirty[p] |= readData | readKids // created meanwhile; its watch is a data watch
-		t.forward(ch)
+		t.forward(newWatch(ch))
 		return nil
 	}
-	ls.rootW = ch
-	t.forward(ch)
+	ls.rootW = newWatch(ch)
+	t.forward(ls.rootW)
 	return nil
 }
 

@@ -393,12 +393,22 @@ func (q *Queue) Close(ctx context.Context) error {
 		return q.err
 	}
 	q.mu.Lock()
-	rs := q.receipts
+	paths := make([]string, 0, len(q.receipts))
+	for _, r := range q.receipts {
+		paths = append(paths, r.path)
+	}
 	q.receipts = nil
 	q.mu.Unlock()
+	return deleteAll(ctx, q.c, paths)
+}
+
+// deleteAll deletes the nodes a queue value keeps for itself (a Queue's
+// receipts, a WorkQueue's producer slots), guaranteed: a delete whose reply
+// is lost is retried, so none is left behind while the session lives.
+func deleteAll(ctx context.Context, c *framework.Client, paths []string) error {
 	var errs []error
-	for _, r := range rs {
-		if err := q.c.Delete(ctx, r.path, framework.Quietly(), framework.Guaranteed()); err != nil {
+	for _, p := range paths {
+		if err := c.Delete(ctx, p, framework.Quietly(), framework.Guaranteed()); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -430,16 +430,13 @@ func (q *WorkQueue) Close(ctx context.Context) error {
 		return q.err
 	}
 	q.mu.Lock()
-	ss := q.slots
+	paths := make([]string, 0, len(q.slots))
+	for _, s := range q.slots {
+		paths = append(paths, s.path)
+	}
 	q.slots = nil
 	q.mu.Unlock()
-	var errs []error
-	for _, s := range ss {
-		if err := q.c.Delete(ctx, s.path, framework.Quietly(), framework.Guaranteed()); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return deleteAll(ctx, q.c, paths)
 }
 
 // Len returns the number of items in the queue: waiting, delayed and being

@@ -13,7 +13,13 @@ import (
 // path order (paths may repeat), each with its own ACL table entry: what a
 // foreign or damaged writer might produce, where WriteSnapshot always sorts.
 func encodeInOrder(tr *Tree, paths []string) []byte {
-	buf := []byte(snapshotMagicV1)
+	return encodeOrder(tr, paths, snapshotMagicV1, nil)
+}
+
+// encodeOrder writes the snapshot of tr's nodes at paths, in that order,
+// under magic; tail, when set, appends what a version adds to each node.
+func encodeOrder(tr *Tree, paths []string, magic string, tail func(buf []byte, p string) []byte) []byte {
+	buf := []byte(magic)
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for _, p := range paths {
 		buf = appendACL(buf, tr.nodes[p].acls())
@@ -35,6 +41,9 @@ func encodeInOrder(tr *Tree, paths []string) []byte {
 		}
 		buf = append(buf, byte(n.kind))
 		buf = binary.AppendVarint(buf, n.owner)
+		if tail != nil {
+			buf = tail(buf, p)
+		}
 	}
 	return buf
 }

@@ -157,33 +157,11 @@ func TestReadSnapshotChildCounts(t *testing.T) {
 // encodeOrderV2 is encodeInOrder in version 2, with the child counts in
 // override replacing the true ones.
 func encodeOrderV2(tr *Tree, paths []string, override map[string]uint64) []byte {
-	buf := []byte(snapshotMagic)
-	buf = binary.AppendUvarint(buf, uint64(len(paths)))
-	for _, p := range paths {
-		buf = appendACL(buf, tr.nodes[p].acls())
-	}
-	buf = binary.AppendUvarint(buf, uint64(len(paths)))
-	for i, p := range paths {
-		n := tr.nodes[p]
-		buf = appendString(buf, p)
-		if n.data == nil {
-			buf = binary.AppendUvarint(buf, 0)
-		} else {
-			buf = binary.AppendUvarint(buf, uint64(len(n.data))+1)
-			buf = append(buf, n.data...)
-		}
-		buf = binary.AppendUvarint(buf, uint64(i))
-		for _, v := range [...]int64{n.czxid, n.mzxid, n.ctime, n.mtime, n.pzxid,
-			int64(n.version), int64(n.cversion), int64(n.aversion)} {
-			buf = binary.AppendVarint(buf, v)
-		}
-		buf = append(buf, byte(n.kind))
-		buf = binary.AppendVarint(buf, n.owner)
+	return encodeOrder(tr, paths, snapshotMagic, func(buf []byte, p string) []byte {
 		c, ok := override[p]
 		if !ok {
-			c = uint64(len(n.childNames()))
+			c = uint64(len(tr.nodes[p].childNames()))
 		}
-		buf = binary.AppendUvarint(buf, c)
-	}
-	return buf
+		return binary.AppendUvarint(buf, c)
+	})
 }

@@ -256,6 +256,14 @@ func (n *Node) listen(hlog hclog.Logger) error {
 		MaxPool: 3,
 		Timeout: 2 * time.Second,
 		Logger:  hlog,
+		// One AppendEntries in flight per follower: raft v1.8.0's pipeline
+		// can deadlock once a follower answers Success=false (hashicorp/raft
+		// #612; grafana/pyroscope#5518 turned it off for the same reason).
+		// The follower then gets heartbeats but no entries, and the leader's
+		// Shutdown waits for ever: the nemesis hung on it in a restart.
+		// Without the pipeline each send carries everything appended since
+		// the last one, so batches grow instead.
+		MaxRPCsInFlight: 1,
 	}))
 	n.commits = newCommitter()
 	return nil

@@ -45,6 +45,11 @@ import (
 // covers the batch. It never blocks; requests made while a nudge is in
 // flight are coalesced into one more.
 func (n *Node) nudgeCommit(index, term uint64) {
+	// Raft may apply entries before NewRaft has returned and n.raft is set
+	// (the nemesis met this panic twice); started is stored after n.raft.
+	if !n.started.Load() {
+		return
+	}
 	if n.raft.State() != raft.Leader {
 		return // followers apply every batch too; only a leader nudges
 	}

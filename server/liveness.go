@@ -111,7 +111,7 @@ var errSessionInvalid = errors.New("server: session expired")
 // sees its session, ephemerals and every change up to then.
 func (s *Server) revalidate(ctx context.Context, id int64, passwd []byte, timeout time.Duration) error {
 	if s.leading() {
-		_, err := s.revalidateHere(id, passwd, timeout)
+		_, err := s.revalidateHere(ctx, id, passwd, timeout)
 		return err
 	}
 	body := binary.BigEndian.AppendUint64(nil, uint64(id))
@@ -132,7 +132,15 @@ func (s *Server) revalidate(ctx context.Context, id int64, passwd []byte, timeou
 
 // revalidateHere checks and refreshes a session on the leader; it returns
 // the index this node has applied.
-func (s *Server) revalidateHere(id int64, passwd []byte, timeout time.Duration) (uint64, error) {
+func (s *Server) revalidateHere(ctx context.Context, id int64, passwd []byte, timeout time.Duration) (uint64, error) {
+	// A follower applies an entry once it learns it is committed, which may
+	// be before the leader's own state machine has applied it: a client that
+	// saw, at a follower, the ephemerals of a closed session gone must not
+	// re-attach that session here (the nemesis did). So the leader decides
+	// only once it has applied everything it knows to be committed.
+	if err := s.node.WaitApplied(ctx, s.node.CommitIndex()); err != nil {
+		return 0, fmt.Errorf("server: revalidate session: apply the committed entries first: %w", err)
+	}
 	applied := s.node.AppliedIndex()
 	ss, ok := s.fsm.Session(id)
 	if !ok || subtle.ConstantTimeCompare(ss.Passwd, passwd) != 1 || !s.tracker.Alive(id) {
@@ -150,9 +158,14 @@ func (s *Server) handleRevalidate(from int, body []byte) ([]byte, error) {
 	}
 	id := int64(binary.BigEndian.Uint64(body))
 	timeout := time.Duration(binary.BigEndian.Uint64(body[8:]))
-	applied, err := s.revalidateHere(id, body[16:], timeout)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), max(2*s.cfg.TickTime, time.Second))
+	defer cancel()
+	applied, err := s.revalidateHere(ctx, id, body[16:], timeout)
+	switch {
+	case errors.Is(err, errSessionInvalid):
 		return []byte{0}, nil
+	case err != nil:
+		return nil, err // not known: the follower closes the connection, the client tries again
 	}
 	return binary.BigEndian.AppendUint64([]byte{1}, applied), nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
+
+	"github.com/herd-io/herd/internal/listen"
 )
 
 // Client is a ZooKeeper client with Curator's connection-state handling,
@@ -53,8 +55,8 @@ type core struct {
 	events []rawEvent
 	evWake chan struct{}
 
-	lmu       sync.Mutex
-	listeners map[*listener]struct{}
+	lmu       sync.Mutex // held across a state change and its fan-out
+	listeners listen.Set[ConnectionState]
 }
 
 // New creates a client for connectString ("host:port,host:port/chroot"; the
@@ -77,7 +79,6 @@ func New(connectString string, opts ...Option) (*Client, error) {
 		stateWait:  make(chan struct{}),
 		authed:     map[uint64]bool{},
 		evWake:     make(chan struct{}, 1),
-		listeners:  map[*listener]struct{}{},
 		netConns:   map[*sniffConn]struct{}{},
 		closedGens: map[uint64]bool{},
 	}
@@ -137,11 +138,11 @@ func (cr *core) spawn(f func()) bool {
 	return true
 }
 
-// goUser runs f, which calls the application's code (a listener, a watch
-// callback), on a goroutine Close does not wait for: a callback that blocks
-// must not block Close. f must end promptly once the client is closed, but
-// for the callback it may be in. It returns false, without running f, when
-// the client is closed.
+// goUser runs f, which calls the application's code (a watch callback), on
+// a goroutine Close does not wait for: a callback that blocks must not block
+// Close (listeners get the same from listen.Set.Stop). f must end promptly
+// once the client is closed, but for the callback it may be in. It returns
+// false, without running f, when the client is closed.
 func (cr *core) goUser(f func()) bool {
 	cr.mu.Lock()
 	defer cr.mu.Unlock()
@@ -187,6 +188,8 @@ func (c *Client) Close() error {
 	cr.closed = true
 	conn, gen := cr.conn, cr.gen
 	cr.cancel()
+	// Stop, not Close: a listener may block for ever, and Close must return.
+	cr.listeners.Stop()
 	if cr.sess != nil {
 		cr.sess.end()
 		cr.sess = nil

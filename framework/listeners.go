@@ -5,57 +5,6 @@ import (
 	"sync"
 )
 
-// listener delivers states to one callback, in order, on its own goroutine,
-// so a slow listener delays neither the connection nor other listeners.
-type listener struct {
-	fn     func(ConnectionState)
-	mu     sync.Mutex
-	queue  []ConnectionState
-	wake   chan struct{}
-	stop   chan struct{}
-	stopMu sync.Once
-}
-
-func (l *listener) push(s ConnectionState) {
-	l.mu.Lock()
-	l.queue = append(l.queue, s)
-	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (l *listener) run(done <-chan struct{}) {
-	for {
-		select {
-		case <-done:
-			return
-		case <-l.stop:
-			return
-		case <-l.wake:
-		}
-		for {
-			l.mu.Lock()
-			if len(l.queue) == 0 {
-				l.mu.Unlock()
-				break
-			}
-			s := l.queue[0]
-			l.queue = l.queue[1:]
-			l.mu.Unlock()
-			select { // no callback after Close or remove
-			case <-done:
-				return
-			case <-l.stop:
-				return
-			default:
-			}
-			l.fn(s)
-		}
-	}
-}
-
 // AddListener registers fn to receive every connection-state change from now
 // on, in order, on a goroutine of its own. fn may block without delaying the
 // connection or Close, but later states queue up behind it. The returned
@@ -68,23 +17,11 @@ func (l *listener) run(done <-chan struct{}) {
 // or SUSPENDED lasted longer than the session timeout. Repeats are dropped.
 func (c *Client) AddListener(fn func(ConnectionState)) (remove func()) {
 	cr := c.core
-	l := &listener{fn: fn, wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	remove = func() {
-		l.stopMu.Do(func() {
-			close(l.stop)
-			cr.lmu.Lock()
-			delete(cr.listeners, l)
-			cr.lmu.Unlock()
-		})
-	}
+	// Under lmu, as post fans out under it: a listener added concurrently
+	// with a state change either hears of it or is added after it.
 	cr.lmu.Lock()
-	if !cr.goUser(func() { l.run(cr.done) }) {
-		cr.lmu.Unlock()
-		return func() {}
-	}
-	cr.listeners[l] = struct{}{}
-	cr.lmu.Unlock()
-	return remove
+	defer cr.lmu.Unlock()
+	return cr.listeners.Add(fn)
 }
 
 // StateChanges returns a channel carrying every connection-state change until

@@ -186,9 +186,7 @@ func (m *machine) post(s ConnectionState) {
 	cr.stateWait = make(chan struct{})
 	cr.mu.Unlock()
 	cr.log.Info("connection state", zap.Stringer("state", s))
-	for l := range cr.listeners {
-		l.push(s)
-	}
+	cr.listeners.Push(s)
 }
 
 func (cr *core) currentState() ConnectionState {

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/herd-io/herd/framework"
-	"github.com/herd-io/herd/recipes/internal/listen"
+	"github.com/herd-io/herd/internal/listen"
 )
 
 // ErrStarted is returned by Start on a cache that was already started.

@@ -10,7 +10,7 @@ import (
 	"github.com/go-zookeeper/zk"
 
 	"github.com/herd-io/herd/framework"
-	"github.com/herd-io/herd/recipes/internal/listen"
+	"github.com/herd-io/herd/internal/listen"
 )
 
 // VersionedValue is a count with the node version it was read at, for

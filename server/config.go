@@ -109,7 +109,7 @@ type Config struct {
 	PeerFaults *cluster.Faults
 
 	// SnapCount is how many log entries accumulate before a snapshot
-	// (zoo.cfg snapCount). Default 16384.
+	// (zoo.cfg snapCount). Default 100000, as in ZooKeeper.
 	SnapCount int
 
 	// SnapshotsRetained is how many snapshots are kept on disk (zoo.cfg

@@ -34,7 +34,7 @@ type Config struct {
 	Timing Timing
 
 	// SnapshotThreshold is how many log entries may accumulate before a
-	// snapshot is taken (zoo.cfg snapCount). Default 16384.
+	// snapshot is taken (zoo.cfg snapCount). Default 100000, as in ZooKeeper.
 	SnapshotThreshold uint64
 	// TrailingLogs is how many entries are kept after a snapshot, so that a
 	// follower a little behind catches up from the log instead of a whole

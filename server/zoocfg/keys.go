@@ -106,7 +106,7 @@ var Keys = []Key{
 		}},
 	{Name: "autopurge.purgeInterval", Honoured: true, Doc: "hours; > 0 purges old snapshots and logs (herd at each snapshot; default 0 = off)",
 		set: func(c *Config, v string) (err error) { c.PurgeInterval, err = integer(v); return }},
-	{Name: "snapCount", Honoured: true, Doc: "log entries between snapshots (default 16384)",
+	{Name: "snapCount", Honoured: true, Doc: "log entries between snapshots (default 100000)",
 		set: func(c *Config, v string) (err error) { c.SnapCount, err = positive(v); return }},
 	{Name: "initLimit", Honoured: true, Doc: "required in an ensemble, as ZooKeeper requires it; herd's Raft timeouts decide failure detection",
 		set: func(c *Config, v string) (err error) { c.InitLimit, err = nonNegative(v); return }},

@@ -46,7 +46,8 @@ type Entry struct {
 	Timeout int32
 
 	// EntryRequest: the caller's identities (for ACL checks), the opcode and the
-	// request record exactly as the client sent it.
+	// request record exactly as the client sent it (after Unmarshal, Body
+	// shares the marshalled entry's bytes).
 	Ids   []proto.Id
 	Super bool
 	Op    proto.OpCode
@@ -112,7 +113,9 @@ func Unmarshal(b []byte) (*Entry, error) {
 		}
 		e.Super = d.Bool()
 		e.Op = proto.OpCode(d.Int32())
-		e.Body = d.Buffer()
+		// Body is only decoded from (FSM.applyRequest), never kept, so it
+		// may share b.
+		e.Body = d.BufferView()
 	case EntryReap:
 		e.Path = d.String()
 	default:

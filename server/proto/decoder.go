@@ -136,6 +136,19 @@ func (d *Decoder) Buffer() []byte {
 	return out
 }
 
+// BufferView reads a jute buffer like Buffer, but returns a slice of the
+// decoder's input rather than a copy: for a caller that decodes from it and
+// keeps nothing (the state machine's request body, decoded once per apply).
+func (d *Decoder) BufferView() []byte {
+	n := d.length("buffer", 1)
+	if n < 0 {
+		return nil
+	}
+	out := d.b[d.off : d.off+n : d.off+n]
+	d.off += n
+	return out
+}
+
 // String reads a jute ustring; null (-1, which kazoo sends for "") is "".
 // (This makes Decoder a fmt.Stringer: never format a Decoder with %v, as that
 // would consume input.)

@@ -26,8 +26,9 @@ const (
 
 // touches collects the sessions seen alive on a follower since the last batch.
 type touches struct {
-	mu  sync.Mutex
-	ids map[int64]struct{}
+	mu    sync.Mutex
+	ids   map[int64]struct{} // seen since the last batch
+	retry map[int64]struct{} // the last batch's own sessions, if it did not reach the leader
 }
 
 func (t *touches) add(id int64) {
@@ -39,12 +40,35 @@ func (t *touches) add(id int64) {
 	t.mu.Unlock()
 }
 
-func (t *touches) take() map[int64]struct{} {
+// take returns the next batch: the sessions seen since the last one (fresh)
+// and those of the last batch, if it failed.
+func (t *touches) take() (batch, fresh map[int64]struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	ids := t.ids
-	t.ids = nil
-	return ids
+	fresh, retry := t.ids, t.retry
+	t.ids, t.retry = nil, nil
+	if len(retry) == 0 {
+		return fresh, fresh
+	}
+	batch = make(map[int64]struct{}, len(fresh)+len(retry))
+	for id := range retry {
+		batch[id] = struct{}{}
+	}
+	for id := range fresh {
+		batch[id] = struct{}{}
+	}
+	return batch, fresh
+}
+
+// failed records that a batch did not reach the leader: its fresh sessions
+// go with the next batch, once. Only once, so that a touch reaches the
+// leader at most about a tick late: a late touch extends a session by a
+// whole timeout from when it arrives, and a dead client's session (and its
+// ephemeral nodes, its locks) would outlive it by as much as it was late.
+func (t *touches) failed(fresh map[int64]struct{}) {
+	t.mu.Lock()
+	t.retry = fresh
+	t.mu.Unlock()
 }
 
 // touch records that session id showed a sign of life now.
@@ -61,7 +85,7 @@ func (s *Server) touch(id int64, now time.Time) {
 
 // sendTouches forwards a follower's batch of live sessions to the leader.
 func (s *Server) sendTouches(now time.Time) {
-	ids := s.touched.take()
+	ids, fresh := s.touched.take()
 	if len(ids) == 0 {
 		return
 	}
@@ -79,9 +103,13 @@ func (s *Server) sendTouches(now time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.TickTime)
 	defer cancel()
 	if _, err := s.node.CallLeader(ctx, methodTouch, body); err != nil {
-		// The next batch carries them again only if the clients ping again,
-		// which they do well within their timeout.
-		s.log.Debug("could not forward session touches", zap.Int("sessions", len(ids)), zap.Error(err))
+		// The next batch carries them again. Dropping them would wait for
+		// each client's next ping, and a client pings only every third of
+		// its timeout: a busy leader that misses a batch or two could then
+		// expire a session whose client never went quiet. (A new leader
+		// refreshes every session anyway.)
+		s.touched.failed(fresh)
+		s.log.Debug("could not forward session touches; resending them with the next batch", zap.Int("sessions", len(ids)), zap.Error(err))
 	}
 }
 

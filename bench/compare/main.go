@@ -22,6 +22,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -82,7 +83,12 @@ func main() {
 	flag.IntVar(&o.sessions, "sessions", 10_000, "scale: sessions")
 	flag.IntVar(&o.watches, "watches", 100_000, "scale: data watches")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories")
+	flag.StringVar(&serverCPUs, "server-cpus", "", "run every server process on these CPUs (taskset -c list, e.g. 1)")
+	clientCPUs := flag.String("client-cpus", "", "run this process, the load generator, on these CPUs (taskset -c list, e.g. 0)")
 	flag.Parse()
+	if *clientCPUs != "" && os.Getenv(pinnedEnv) == "" {
+		pinSelf(*clientCPUs)
+	}
 	for _, s := range strings.Split(*nodes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -168,6 +174,35 @@ func loadavg() string {
 
 // header prints the date, the machine, the load and one fdatasync's cost
 // on the data directory's disk.
+// serverCPUs is -server-cpus: the CPU list every server process is started
+// on, or "" for no pinning.
+var serverCPUs string
+
+// pinnedEnv marks the process pinSelf started.
+const pinnedEnv = "HERD_COMPARE_PINNED"
+
+// pinSelf runs this command again under taskset -c cpus and exits with its
+// status. The load generator then competes with no server for a CPU, as
+// when clients run on machines of their own; with -server-cpus the servers
+// share the other CPUs.
+func pinSelf(cpus string) {
+	exe, err := os.Executable()
+	if err != nil {
+		fatalf("-client-cpus: %v", err)
+	}
+	cmd := exec.Command("taskset", append([]string{"-c", cpus, exe}, os.Args[1:]...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), pinnedEnv+"=1")
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			os.Exit(exit.ExitCode())
+		}
+		fatalf("-client-cpus: taskset: %v", err)
+	}
+	os.Exit(0)
+}
+
 func header(dir string) {
 	model := ""
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -181,6 +216,9 @@ func header(dir string) {
 	fmt.Printf("date %s, %d CPUs (%s), %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(),
 		strings.TrimSpace(model), runtime.Version())
 	fmt.Printf("command: %s\n", strings.Join(os.Args, " "))
+	if serverCPUs != "" || os.Getenv(pinnedEnv) != "" {
+		fmt.Printf("pinned: servers on CPUs %q, load generator on %q\n", serverCPUs, cpuList())
+	}
 	fmt.Printf("load average before: %s\n", loadavg())
 	if p50, p99, err := fdatasyncCost(dir, 500); err == nil {
 		fmt.Printf("fdatasync of a 256-byte append on %s: p50 %v p99 %v (500 samples)\n", dir, p50, p99)
@@ -216,4 +254,18 @@ func kinds(o options) []string {
 		return []string{o.only}
 	}
 	return []string{"herd", "zookeeper"}
+}
+
+// cpuList returns this process's allowed CPUs as /proc reports them.
+func cpuList() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Cpus_allowed_list:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
 }

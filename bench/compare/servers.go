@@ -202,6 +202,11 @@ func startTarget(ctx context.Context, kind string, n int, root, herdBin, zkClass
 			nd.args = []string{"java", "-Xmx" + heap, "-Dzookeeper.log.dir=" + dir, "-cp", zkClasspath,
 				"org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg}
 		}
+		if serverCPUs != "" {
+			// taskset execs the server: the pid, whose CPU time is read, is
+			// the server's.
+			nd.args = append([]string{"taskset", "-c", serverCPUs}, nd.args...)
+		}
 		if err := nd.start(); err != nil {
 			t.stop()
 			return nil, fmt.Errorf("start %s: %w", t.name, err)

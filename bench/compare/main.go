@@ -204,16 +204,21 @@ func pinSelf(cpus string) {
 }
 
 func header(dir string) {
-	model := ""
+	model, cpus := "", 0 // the machine's, whatever this process is pinned to
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "model name") {
+			if strings.HasPrefix(l, "model name") && model == "" {
 				_, model, _ = strings.Cut(l, ":")
-				break
+			}
+			if strings.HasPrefix(l, "processor") {
+				cpus++
 			}
 		}
 	}
-	fmt.Printf("date %s, %d CPUs (%s), %s\n", time.Now().UTC().Format(time.RFC3339), runtime.NumCPU(),
+	if cpus == 0 {
+		cpus = runtime.NumCPU()
+	}
+	fmt.Printf("date %s, %d CPUs (%s), %s\n", time.Now().UTC().Format(time.RFC3339), cpus,
 		strings.TrimSpace(model), runtime.Version())
 	fmt.Printf("command: %s\n", strings.Join(os.Args, " "))
 	if serverCPUs != "" || os.Getenv(pinnedEnv) != "" {

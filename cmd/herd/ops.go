@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"sync"
 
@@ -26,6 +27,7 @@ type opsFlags struct {
 	strict      *bool
 	adminAddr   *string
 	metricsAddr *string
+	pprofAddr   *string
 	slowMs      *int
 }
 
@@ -43,20 +45,21 @@ func addOpsFlags(fs interface {
 		strict:      fs.Bool("strict", false, "refuse to start when zoo.cfg has a key herd does not honour or know"),
 		adminAddr:   fs.String("admin-addr", def, "AdminServer and web view address (default with --config: zoo.cfg admin.serverAddress/admin.serverPort, as ZooKeeper, 0.0.0.0:8080); \"off\" disables it"),
 		metricsAddr: fs.String("metrics-addr", "", "Prometheus metrics address (default: zoo.cfg's metricsProvider.httpHost/httpPort when metricsProvider.className names the Prometheus provider; off otherwise)"),
+		pprofAddr:   fs.String("pprof-addr", "", "serve Go's profiles (net/http/pprof, under /debug/pprof/) on this address; off by default, as they show the process's memory"),
 		slowMs:      fs.Int("slow-request-ms", 0, "warn about requests slower than this many milliseconds (zoo.cfg herd.slowRequestMs); 0 is off"),
 	}
 }
 
 // httpPlan says which HTTP listeners to start.
 type httpPlan struct {
-	adminAddr, metricsAddr, commandURL string
-	exportRuntime                      bool
+	adminAddr, metricsAddr, pprofAddr, commandURL string
+	exportRuntime                                 bool
 }
 
 // planHTTP resolves the admin and metrics addresses: flags over zoo.cfg over
 // ZooKeeper's defaults (AdminServer on, metrics off).
 func planHTTP(f opsFlags, explicit map[string]bool, zc *zoocfg.Config, log *zap.Logger) httpPlan {
-	p := httpPlan{adminAddr: *f.adminAddr, commandURL: admin.DefaultCommandURL, exportRuntime: true}
+	p := httpPlan{adminAddr: *f.adminAddr, pprofAddr: *f.pprofAddr, commandURL: admin.DefaultCommandURL, exportRuntime: true}
 	if zc != nil {
 		p.commandURL, p.exportRuntime = zc.AdminCommandURL, zc.MetricsExportRuntime
 		if !explicit["admin-addr"] {
@@ -119,6 +122,17 @@ func startHTTP(ctx context.Context, srv *server.Server, p httpPlan, stdout io.Wr
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", metrics.Handler(gs...))
 		run("Prometheus metrics", p.metricsAddr, mux)
+	}
+	if p.pprofAddr != "" {
+		// Its own mux: importing net/http/pprof also registers on
+		// http.DefaultServeMux, which herd never serves.
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		run("pprof", p.pprofAddr, mux)
 	}
 	return func() { cancel(); wg.Wait() }
 }

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-var httpLine = regexp.MustCompile(`^herd (AdminServer|Prometheus metrics) on (http://\S+)$`)
+var httpLine = regexp.MustCompile(`^herd (AdminServer|Prometheus metrics|pprof) on (http://\S+)$`)
 
 // startServeHTTP runs herd serve until the test ends and returns the URLs
 // it printed for its HTTP listeners, once both named in want are up.
@@ -94,6 +94,23 @@ func TestServeAdminAndMetricsFromZooCfg(t *testing.T) {
 	if code, body := httpGet(t, urls["Prometheus metrics"]+"/metrics"); code != 200 ||
 		!strings.Contains(body, "\nznode_count ") || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics: %d %.300s", code, body)
+	}
+}
+
+// TestServePprof: --pprof-addr serves Go's profiles, and nothing else of
+// herd's; without it there is no such listener.
+func TestServePprof(t *testing.T) {
+	dir := t.TempDir()
+	urls := startServeHTTP(t, io.Discard, 2, "--data-dir", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0",
+		"--admin-addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0", "--log-level", "error")
+	if code, body := httpGet(t, urls["pprof"]+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("goroutine profile: %d %.200s", code, body)
+	}
+	if code, _ := httpGet(t, urls["pprof"]+"/commands/ruok"); code != 404 {
+		t.Errorf("the pprof listener served an AdminServer command: %d", code)
+	}
+	if code, _ := httpGet(t, urls["AdminServer"]+"/debug/pprof/"); code == 200 {
+		t.Error("the AdminServer serves the profiles")
 	}
 }
 

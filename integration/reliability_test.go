@@ -31,6 +31,7 @@ import (
 var (
 	nemesisDuration = flag.Duration("nemesis.duration", envDuration("HERD_NEMESIS_DURATION"), "run the long nemesis profile for this long (random faults)")
 	nemesisSeed     = flag.Uint64("nemesis.seed", envUint("HERD_NEMESIS_SEED"), "seed of the nemesis and the workloads (0: from the clock)")
+	nemesisNodes    = flag.Int("nemesis.nodes", 3, "cluster size (5 adds split-leader's real minority; name it with HERD_NEMESIS_RANDOM_KINDS)")
 )
 
 func envDuration(name string) time.Duration {
@@ -56,7 +57,7 @@ const reliabilityTick = 500 * time.Millisecond
 // epoch cannot touch the next one's registers.
 const nemesisEpoch = 2 * time.Minute
 
-// TestNemesis runs every workload on a three-node cluster while the nemesis
+// TestNemesis runs every workload on a three-node cluster (-nemesis.nodes) while the nemesis
 // injects faults, then checks each workload's history; on a violation it
 // writes the histories (and porcupine's visualisation) to a folder it logs.
 func TestNemesis(t *testing.T) {
@@ -65,7 +66,7 @@ func TestNemesis(t *testing.T) {
 		seed = uint64(time.Now().UnixNano())
 	}
 	t.Logf("nemesis seed %d (replay with -nemesis.seed %d)", seed, seed)
-	c := herdtest.StartCluster(t, 3, herdtest.WithTickTime(reliabilityTick))
+	c := herdtest.StartCluster(t, *nemesisNodes, herdtest.WithTickTime(reliabilityTick))
 	env := nemesis.NewEnv(t, c)
 	cfg := nemesis.Config{Hold: 1500 * time.Millisecond, PauseHold: reliabilitySessionTimeout + time.Second,
 		Quiet: 500 * time.Millisecond, FsyncDelay: 20 * time.Millisecond, Seed: seed}

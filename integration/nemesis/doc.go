@@ -5,7 +5,8 @@
 //
 // The faults (Kind) are crashes and clean restarts of the leader or a
 // follower, network partitions between nodes (an isolated follower, an
-// isolated leader, a bridge), cuts and blackholes between clients and a
+// isolated leader, a bridge, and on five nodes split-leader: the leader and
+// a follower against three), cuts and blackholes between clients and a
 // node (through a faultproxy per node, see Env), a pause longer than the
 // session timeout (in process: StallApply + CutPeers + a blackholed client
 // proxy; the multi-process test sends real SIGSTOP/SIGCONT), a slow disk
@@ -39,6 +40,7 @@
 //	go test -run 'TestNemesis$' ./integration/ -timeout 40m \
 //	    -nemesis.duration 30m -nemesis.seed 7                         # long: random faults
 //	HERD_NEMESIS_KINDS=pause,kill-leader go test -run 'TestNemesis$' ./integration/
+//	HERD_NEMESIS_KINDS=split-leader go test -run 'TestNemesis$' ./integration/ -nemesis.nodes 5
 //
 // The seed (logged by every run) fixes the choice of faults, victims and
 // client operations; the timing of a run on a busy machine is not

@@ -61,6 +61,13 @@ const (
 	// the long runs). Run it by name to reproduce within seconds:
 	// HERD_NEMESIS_KINDS=crash-before-apply-leader.
 	CrashBeforeApplyLeader Kind = "crash-before-apply-leader"
+	// SplitLeader splits the cluster in two with the leader on the smaller
+	// side, as large as a minority can be: on five nodes the leader and one
+	// follower against three, which must elect a leader of their own while
+	// the old one cannot commit. On three nodes it is IsolateLeader, so it
+	// is not in AllKinds; name it to run it (HERD_NEMESIS_KINDS or
+	// HERD_NEMESIS_RANDOM_KINDS).
+	SplitLeader Kind = "split-leader"
 )
 
 // AllKinds is every fault kind, in the order the short profile injects them.
@@ -195,6 +202,34 @@ func (n *Nemesis) Inject(k Kind) {
 		hold(n.cfg.Hold)
 		ends[0].HealPeers()
 		ends[1].HealPeers()
+	case SplitLeader:
+		victim = c.Leader()
+		small := map[int]bool{victim.ID: true}
+		followers := c.Followers()
+		for _, i := range n.rng.Perm(len(followers)) {
+			if len(small) < (len(c.Nodes)-1)/2 {
+				small[followers[i].ID] = true
+			}
+		}
+		var smallIDs, largeIDs []int
+		for _, m := range c.Nodes {
+			if small[m.ID] {
+				smallIDs = append(smallIDs, m.ID)
+			} else {
+				largeIDs = append(largeIDs, m.ID)
+			}
+		}
+		for _, m := range c.Nodes {
+			if small[m.ID] {
+				m.CutFrom(largeIDs...)
+			} else {
+				m.CutFrom(smallIDs...)
+			}
+		}
+		hold(n.cfg.Hold)
+		for _, m := range c.Nodes {
+			m.HealPeers()
+		}
 	case CutClients:
 		victim = n.pick(c.Nodes)
 		victim.CutClients()

@@ -172,8 +172,6 @@ func loadavg() string {
 	return strings.TrimSpace(string(b))
 }
 
-// header prints the date, the machine, the load and one fdatasync's cost
-// on the data directory's disk.
 // serverCPUs is -server-cpus: the CPU list every server process is started
 // on, or "" for no pinning.
 var serverCPUs string
@@ -203,6 +201,8 @@ func pinSelf(cpus string) {
 	os.Exit(0)
 }
 
+// header prints the date, the machine, the load and one fdatasync's cost
+// on the data directory's disk.
 func header(dir string) {
 	model, cpus := "", 0 // the machine's, whatever this process is pinned to
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {

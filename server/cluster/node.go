@@ -558,10 +558,9 @@ const shutdownSnapshotMin = 1024
 // shutdownSnapshotMin entries were applied since the last one. A failure only
 // costs the next start its replay, so it is logged, not returned.
 func (n *Node) snapshotOnStop() {
-	st := n.raft.Stats()
-	applied, err1 := strconv.ParseUint(st["applied_index"], 10, 64)
-	snap, err2 := strconv.ParseUint(st["last_snapshot_index"], 10, 64)
-	if err1 != nil || err2 != nil || applied < snap+shutdownSnapshotMin {
+	st := n.RaftStats()
+	applied, snap := st.AppliedIndex, st.LastSnapshotIndex
+	if applied < snap+shutdownSnapshotMin {
 		return
 	}
 	start := time.Now()

@@ -134,3 +134,30 @@ func TestInterruptUnblocksWrite(t *testing.T) {
 	checkAll(t, s, 1, 20, size)
 	s.Close()
 }
+
+// TestWriteWhoseFsyncFailedWaitsForAnFsync: an append whose fsync fails has
+// reached the file, and a retry reads it back; it must still not count as
+// stored (Raft would count it as durable) until an fsync succeeds.
+func TestWriteWhoseFsyncFailedWaitsForAnFsync(t *testing.T) {
+	dir := t.TempDir()
+	df := &diskFull{ops: map[Fault]bool{FaultSync: true}}
+	s := mustOpen(t, dir, func(o *Options) { o.FailWrite = df.fail })
+	write(t, s, 1, 20, batch, size)
+	df.on.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Log.StoreLogs([]*raft.Log{{Index: 21, Term: 1, Data: payload(21, size)}})
+	}()
+	waitUntil(t, "the write's fsync to fail and be retried", func() bool { return df.hit.Load() >= 3 || len(done) > 0 })
+	select {
+	case err := <-done:
+		t.Fatalf("the write returned (%v) while every fsync failed", err)
+	default:
+	}
+	df.on.Store(false)
+	if err := <-done; err != nil {
+		t.Fatalf("write once fsyncs pass: %v", err)
+	}
+	checkAll(t, s, 1, 21, size)
+	s.Close()
+}

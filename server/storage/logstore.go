@@ -206,8 +206,17 @@ func (l *logStore) tryStore(logs []*raft.Log, retry bool) error {
 		if err != nil {
 			return err
 		}
+		first := logs[0].Index
 		for len(logs) > 0 && logs[0].Index <= last {
 			logs = logs[1:]
+		}
+		if first <= last {
+			// The failed attempt may have written them and then failed
+			// its fsync: reading them back says only that they reached
+			// the page cache. They are stored once synced.
+			if err := l.syncSegmentsFrom(first); err != nil {
+				return err
+			}
 		}
 		if len(logs) == 0 {
 			return nil
@@ -218,6 +227,39 @@ func (l *logStore) tryStore(logs []*raft.Log, retry bool) error {
 		l.broken = true
 		l.mu.Unlock()
 		return err
+	}
+	return nil
+}
+
+// syncSegmentsFrom fsyncs every segment that may hold entries from index
+// on: the open one, and any sealed one that ends at or after index.
+func (l *logStore) syncSegmentsFrom(index uint64) error {
+	state, err := l.meta.Load(l.dir)
+	if err != nil {
+		return err
+	}
+	for _, si := range state.Segments {
+		if !si.SealTime.IsZero() && si.MaxIndex < index {
+			continue
+		}
+		name := segmentFileName(si)
+		if err := l.fs.check(FaultSync, name); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(filepath.Join(l.dir, name), os.O_RDWR, 0)
+		if errors.Is(err, os.ErrNotExist) && si.SealTime.IsZero() {
+			continue // a new tail raft-wal has not created yet
+		}
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("storage: sync %s: %w", name, err)
+		}
 	}
 	return nil
 }

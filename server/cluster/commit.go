@@ -115,6 +115,10 @@ func (n *Node) logStored(last uint64) {
 	if n.commits.pending.Load() {
 		n.commits.poke()
 	}
+	select {
+	case n.aheadWake <- struct{}{}:
+	default:
+	}
 }
 
 // runCommits gives raft the commit messages, one request at a time.

@@ -62,11 +62,15 @@ type Node struct {
 	nudgeCh      chan struct{} // see nudgeCommit
 	nudgeMark    atomic.Uint64 // the last index when a batch was applied (nudgeCommit)
 	appliedMu    sync.Mutex
-	appliedLast  [2]uint64     // index and term of the last entry applied as leader (nudgeCommit)
-	nudges       atomic.Uint64 // nudge entries appended
-	commits      *committer    // commit messages from the leader (commit.go); nil standalone
-	commitsGiven atomic.Uint64 // commit messages raft took
-	commitsTried atomic.Uint64 // commit messages raft answered
+	appliedLast  [2]uint64       // index and term of the last entry applied as leader (nudgeCommit)
+	nudges       atomic.Uint64   // nudge entries appended
+	commits      *committer      // commit messages from the leader (commit.go); nil standalone
+	commitsGiven atomic.Uint64   // commit messages raft took
+	commitsTried atomic.Uint64   // commit messages raft answered
+	logs         raft.LogStore   // raft's log store, for entries' terms (presend.go)
+	ahead        chan aheadBatch // batches the leader sent ahead (presend.go)
+	aheadWake    chan struct{}   // poked after each log write (presend.go)
+	aheadGiven   atomic.Uint64   // batches sent ahead that raft took
 	doubtMu      sync.Mutex
 	inDoubt      []doubtful
 
@@ -193,13 +197,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	// nodes, creates: reading them from the log was 17% of the CPU.
 	var logStore raft.LogStore = store.Log
 	if cfg.Observers.LogWrite != nil || !cfg.Standalone() {
-		logStore = timedLogStore{store.Log, cfg.Observers.LogWrite, n.logStored}
+		logStore = timedLogStore{LogStore: store.Log, observe: cfg.Observers.LogWrite, stored: n.logStored,
+			before: n.sendEntriesAhead}
 	}
 	logs, err := raft.NewLogCache(logCacheSize, logStore)
 	if err != nil {
 		n.abort()
 		return nil, fmt.Errorf("cluster: log cache: %w", err)
 	}
+	n.logs = logs
 	r, err := raft.NewRaft(rc, n.fsm, logs, store.Stable, store.Snapshots, n.trans)
 	if err != nil {
 		n.abort()
@@ -216,10 +222,11 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	go n.resolver()
 	if !cfg.Standalone() {
 		t := n.trans.(*commitTransport)
-		n.wg.Add(4)
+		n.wg.Add(5)
 		go n.sendReports()
 		go n.runNudges()
 		go n.runCommits(t)
+		go n.runAhead(t)
 		go func() {
 			defer n.wg.Done()
 			t.relay(n.done)
@@ -266,6 +273,8 @@ func (n *Node) listen(hlog hclog.Logger) error {
 		MaxRPCsInFlight: 1,
 	}))
 	n.commits = newCommitter()
+	n.ahead = make(chan aheadBatch, 16)
+	n.aheadWake = make(chan struct{}, 1)
 	return nil
 }
 

@@ -20,6 +20,8 @@ const (
 	methodSync   = "cluster.sync"   // leader: commit index after confirming leadership
 	methodReport = "cluster.report" // leader: a follower's applied index, for srvr/mntr
 	methodFollow = "cluster.follow" // leader: send commit messages on this connection (commit.go)
+	// leader: send entries ahead of its log write on this connection (presend.go)
+	methodFollowEntries = "cluster.follow-entries"
 )
 
 // serveHerd answers one peer's herd connection: proposals it forwards (when
@@ -97,8 +99,12 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 			if r.err != nil {
 				return
 			}
-			if method == methodFollow {
-				pc.follows.Store(true)
+			if method == methodFollow || method == methodFollowEntries {
+				if method == methodFollow {
+					pc.follows.Store(true)
+				} else {
+					pc.wantsEntries.Store(true)
+				}
 				pc.send(newFrame(msgReply).u64(id).u8(statusOK).str("").bytes(nil).done())
 				continue
 			}
@@ -280,6 +286,9 @@ func (fw *forwarder) run() {
 	if followCommits {
 		pc.send(newFrame(msgCall).u64(0).str(methodFollow).bytes(nil).done())
 	}
+	if sendAhead {
+		pc.send(newFrame(msgCall).u64(0).str(methodFollowEntries).bytes(nil).done())
+	}
 	fw.n.wg.Add(1)
 	go func() {
 		defer fw.n.wg.Done()
@@ -343,6 +352,13 @@ func (fw *forwarder) run() {
 				return
 			}
 			fw.n.learnCommit(fw.leader, term, index, at)
+		case msgEntries:
+			b, ok := decodeAhead(fw.leader, body)
+			if !ok {
+				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
+				return
+			}
+			fw.n.learnAhead(b)
 		case msgReply:
 			id, status, text, reply := r.u64(), r.u8(), r.str(), r.bytes()
 			if r.err != nil {

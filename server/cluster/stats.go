@@ -57,7 +57,8 @@ func (n *Node) RaftStats() RaftStats {
 }
 
 // timedLogStore reports how long each log write takes, and that it happened
-// (commit.go waits for entries to arrive). It must keep every
+// (commit.go waits for entries to arrive); before each write it hands the
+// batch to the leader's sending ahead (presend.go). It must keep every
 // optional interface of the store it wraps: Raft asks the log store whether
 // it is monotonic (raft-wal is) to compact it wholly after installing a
 // snapshot; a wrapper that hid IsMonotonic would break a follower catching up
@@ -66,6 +67,7 @@ type timedLogStore struct {
 	raft.LogStore
 	observe func(time.Duration) // nil for none
 	stored  func(last uint64)   // after each write, with its last index; nil for none
+	before  func([]*raft.Log)   // before each write; nil for none
 }
 
 // IsMonotonic implements raft.MonotonicLogStore for the wrapped store.
@@ -77,6 +79,9 @@ func (l timedLogStore) IsMonotonic() bool {
 func (l timedLogStore) StoreLog(log *raft.Log) error { return l.StoreLogs([]*raft.Log{log}) }
 
 func (l timedLogStore) StoreLogs(logs []*raft.Log) error {
+	if l.before != nil {
+		l.before(logs)
+	}
 	var start time.Time
 	if l.observe != nil {
 		start = time.Now()

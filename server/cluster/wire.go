@@ -19,12 +19,14 @@ import (
 //	call     either way         id, method, body
 //	reply    either way         id, status, text, body
 //	commit   leader → follower  term, index, term of the entry (commit.go)
+//	entries  leader → follower  term, previous index and term, entries (presend.go)
 const (
 	msgPropose byte = 1
 	msgPlaced  byte = 2
 	msgCall    byte = 3
 	msgReply   byte = 4
 	msgCommit  byte = 5
+	msgEntries byte = 6
 )
 
 // Statuses of placed and reply.
@@ -132,10 +134,13 @@ type peerConn struct {
 	c       net.Conn
 	peer    int
 	follows atomic.Bool // the peer asked for commit messages (methodFollow)
-	br      *bufio.Reader
-	out     chan []byte
-	done    chan struct{}
-	once    sync.Once
+	// wantsEntries: the peer asked for entries ahead of the leader's log
+	// write (methodFollowEntries).
+	wantsEntries atomic.Bool
+	br           *bufio.Reader
+	out          chan []byte
+	done         chan struct{}
+	once         sync.Once
 }
 
 func (n *Node) newPeerConn(c net.Conn, peer int) *peerConn {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -212,4 +213,53 @@ func logHolds(tn *testNode, from uint64, payload string) bool {
 		}
 	}
 	return false
+}
+
+// TestAheadBatchesRaftWouldRefuseAreDropped: a follower gives raft a batch
+// only from the leader it follows, in that leader's term, continuing its
+// own log; anything else is dropped before raft sees it.
+func TestAheadBatchesRaftWouldRefuseAreDropped(t *testing.T) {
+	c := startCluster(t, 3)
+	leader := c.waitReady()
+	propose(t, leader.node.NewStream(), "warm")
+	f := c.follower()
+	eventually(t, "the follower to hold the write", func() bool { return logHolds(f, 0, "warm") })
+	last := f.node.raft.LastIndex()
+	var prev raft.Log
+	if err := f.node.logs.GetLog(last, &prev); err != nil {
+		t.Fatal(err)
+	}
+	term := f.node.raft.CurrentTerm()
+	next := func() []*raft.Log {
+		return []*raft.Log{{Index: last + 1, Term: term, Type: raft.LogCommand, Data: []byte("x")}}
+	}
+	other := 1
+	for other == leader.id || other == f.id {
+		other++
+	}
+	for name, b := range map[string]aheadBatch{
+		"another member":        {leader: other, term: term, prev: last, prevTerm: prev.Term, logs: next()},
+		"a later term":          {leader: leader.id, term: term + 1, prev: last, prevTerm: prev.Term, logs: next()},
+		"an earlier term":       {leader: leader.id, term: term - 1, prev: last, prevTerm: prev.Term, logs: next()},
+		"another previous term": {leader: leader.id, term: term, prev: last, prevTerm: prev.Term + 1, logs: next()},
+		"entries it holds":      {leader: leader.id, term: term, prev: last - 1, prevTerm: prev.Term, logs: []*raft.Log{{Index: last, Term: term}}},
+	} {
+		if n := f.node; n.waitForAhead(b) {
+			t.Errorf("%s: the batch would be given to raft", name)
+		}
+	}
+	// The leader's next batch is given (read afresh: on a busy machine the
+	// leader may have changed meanwhile).
+	eventually(t, "the leader's next batch to be given to raft", func() bool {
+		_, id := f.node.raft.LeaderWithID()
+		lead, err := strconv.Atoi(string(id))
+		last := f.node.raft.LastIndex()
+		var prev raft.Log
+		if err != nil || f.node.logs.GetLog(last, &prev) != nil {
+			return false
+		}
+		term := f.node.raft.CurrentTerm()
+		return f.node.waitForAhead(aheadBatch{leader: lead, term: term, prev: last, prevTerm: prev.Term,
+			logs: []*raft.Log{{Index: last + 1, Term: term, Type: raft.LogCommand, Data: []byte("x")}}})
+	})
 }

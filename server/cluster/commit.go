@@ -148,27 +148,44 @@ func (n *Node) runCommits(t *commitTransport) {
 			continue // logStored wakes this once the entries are here
 		}
 		n.dropNote(note)
-		// This node's raft reads the leader from RPCHeader (Leader, which
-		// raft fills in for older versions, is not needed in process).
 		req := &raft.AppendEntriesRequest{
-			RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(id), Addr: t.EncodePeer(id, addr)},
+			RPCHeader: t.leaderHeader(id, addr),
 			Term:      note.term, PrevLogEntry: note.index, PrevLogTerm: note.at,
 			LeaderCommitIndex: note.index,
 		}
-		select {
-		case t.rpcs <- raft.RPC{Command: req, RespChan: resp}:
-		case <-n.done:
+		success, answered := n.giveRaft(t, req, resp)
+		if !answered {
 			return
 		}
-		select {
-		case r := <-resp:
-			n.commitsTried.Add(1)
-			if ae, ok := r.Response.(*raft.AppendEntriesResponse); ok && ae.Success {
-				n.commitsGiven.Add(1)
-			}
-		case <-n.done:
-			return
+		n.commitsTried.Add(1)
+		if success {
+			n.commitsGiven.Add(1)
 		}
+	}
+}
+
+// leaderHeader is the header of an AppendEntries from the leader id at
+// addr. This node's raft reads the leader from it (Leader, which raft fills
+// in for older versions, is not needed in process).
+func (t *commitTransport) leaderHeader(id raft.ServerID, addr raft.ServerAddress) raft.RPCHeader {
+	return raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(id), Addr: t.EncodePeer(id, addr)}
+}
+
+// giveRaft hands raft an AppendEntries made here and waits for its answer
+// on resp: whether raft accepted it, and whether it answered before the
+// node closed.
+func (n *Node) giveRaft(t *commitTransport, req *raft.AppendEntriesRequest, resp chan raft.RPCResponse) (success, answered bool) {
+	select {
+	case t.rpcs <- raft.RPC{Command: req, RespChan: resp}:
+	case <-n.done:
+		return false, false
+	}
+	select {
+	case r := <-resp:
+		ae, ok := r.Response.(*raft.AppendEntriesResponse)
+		return ok && ae.Success, true
+	case <-n.done:
+		return false, false
 	}
 }
 

@@ -158,21 +158,15 @@ func (n *Node) runAhead(t *commitTransport) {
 		}
 		addr, id := n.raft.LeaderWithID()
 		req := &raft.AppendEntriesRequest{
-			RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(id), Addr: t.EncodePeer(id, addr)},
+			RPCHeader: t.leaderHeader(id, addr),
 			Term:      b.term, PrevLogEntry: b.prev, PrevLogTerm: b.prevTerm, Entries: b.logs,
 		}
-		select {
-		case t.rpcs <- raft.RPC{Command: req, RespChan: resp}:
-		case <-n.done:
+		success, answered := n.giveRaft(t, req, resp)
+		if !answered {
 			return
 		}
-		select {
-		case r := <-resp:
-			if ae, ok := r.Response.(*raft.AppendEntriesResponse); ok && ae.Success {
-				n.aheadGiven.Add(1)
-			}
-		case <-n.done:
-			return
+		if success {
+			n.aheadGiven.Add(1)
 		}
 	}
 }

@@ -115,21 +115,25 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 		return
 	}
 	prev := logs[0].Index - 1
-	var prevLog raft.Log
-	if prev == 0 || n.logs.GetLog(prev, &prevLog) != nil {
-		return // the first entry, or the previous one is in a snapshot
+	if prev == 0 {
+		return
 	}
 	var f []byte
 	n.peerMu.Lock()
+	defer n.peerMu.Unlock()
 	for pc := range n.peerConns {
-		if pc.wantsEntries.Load() {
-			if f == nil {
-				f = encodeAhead(term, prev, prevLog.Term, logs)
-			}
-			pc.trySend(f)
+		if !pc.wantsEntries.Load() {
+			continue
 		}
+		if f == nil {
+			var prevLog raft.Log
+			if n.logs.GetLog(prev, &prevLog) != nil {
+				return // the previous entry is in a snapshot only
+			}
+			f = encodeAhead(term, prev, prevLog.Term, logs)
+		}
+		pc.trySend(f)
 	}
-	n.peerMu.Unlock()
 }
 
 // learnAhead queues a batch the leader sent ahead; one that does not fit in

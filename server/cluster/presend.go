@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -119,10 +120,19 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 		return
 	}
 	var f []byte
+	var members []int // raft's latest configuration, read at the first follower that wants entries
 	n.peerMu.Lock()
 	defer n.peerMu.Unlock()
 	for pc := range n.peerConns {
 		if !pc.wantsEntries.Load() {
+			continue
+		}
+		if members == nil {
+			members = n.latestMembers()
+		}
+		// Raft replicates only to members; a removed one that still
+		// follows must not be kept going by entries from here.
+		if !slices.Contains(members, pc.peer) {
 			continue
 		}
 		if f == nil {
@@ -134,6 +144,18 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 		}
 		pc.trySend(f)
 	}
+}
+
+// latestMembers is the server ids of raft's latest configuration, voters
+// and not.
+func (n *Node) latestMembers() []int {
+	ids := []int{}
+	for _, srv := range n.raft.GetConfiguration().Configuration().Servers {
+		if id, err := strconv.Atoi(string(srv.ID)); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // learnAhead queues a batch the leader sent ahead; one that does not fit in

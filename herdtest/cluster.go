@@ -444,10 +444,11 @@ func (c *Cluster) CutConnections(sessionID int64) int {
 // ExpireSession ends the session with this id now, as the cluster does when
 // its timeout passes: its ephemeral nodes are deleted, its watches fire, and
 // the client learns on reconnecting that it expired (LOST in the
-// framework). As Server.ExpireSession, it closes the session with its own
-// credentials, read from the handshake at the node the client first reached,
-// through a running node. Call it from the test's goroutine: a failure stops
-// the test.
+// framework). As Server.ExpireSession, it closes the session in the log
+// (through any running node) before any connection is closed, so the client
+// cannot re-attach it in between. The session must have reached the cluster
+// since StartCluster. Call it from the test's goroutine: a failure stops the
+// test.
 func (c *Cluster) ExpireSession(sessionID int64) {
 	c.t.Helper()
 	if err := c.expire(sessionID); err != nil {
@@ -456,29 +457,22 @@ func (c *Cluster) ExpireSession(sessionID int64) {
 }
 
 func (c *Cluster) expire(id int64) error {
-	var passwd []byte
+	known := false
 	for _, n := range c.Nodes {
-		if p, ok := n.clients.passwd(id); ok {
-			passwd = p
+		if _, ok := n.clients.passwd(id); ok {
+			known = true
 			break
 		}
 	}
-	if passwd == nil {
+	if !known {
 		return errors.New("no client of this cluster has had that session")
 	}
-	// The node the session is connected to, if any, else any that takes
-	// clients (closing the session moves it there first, as a client
-	// reconnecting would).
-	var at *Node
 	for _, n := range c.Nodes {
-		if n.Running() && !n.clients.isRefusing() && (at == nil || len(n.clients.of(id)) > 0) {
-			at = n
+		if srv := n.Server(); srv != nil {
+			return expireAt(srv, id)
 		}
 	}
-	if at == nil {
-		return errors.New("no node is running and taking clients")
-	}
-	return expireAt(at.Addr, id, passwd)
+	return errors.New("no node is running")
 }
 
 // StallApply stops the node applying the log (it keeps following the

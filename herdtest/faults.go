@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/herd-io/herd/internal/faultproxy"
+	"github.com/herd-io/herd/server"
 	"github.com/herd-io/herd/server/proto"
 )
 
@@ -59,12 +60,6 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 		l.cs.mu.Unlock()
 		return tc, nil
 	}
-}
-
-func (cs *conns) isRefusing() bool {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return cs.refusing
 }
 
 // refuse closes every connection and refuses new ones (on), or lets them in
@@ -232,9 +227,9 @@ func cut(cs []*trackedConn) int {
 // ExpireSession ends the session with this id now, as the server does when
 // the session's timeout passes: its ephemeral nodes are deleted, its watches
 // fire for other clients, its connection is closed, and the client learns on
-// reconnecting that the session expired (LOST in the framework). herdtest
-// attaches to the session with its id and password (read from the server's
-// handshake) and closes it from there. The session must have connected to
+// reconnecting that the session expired (LOST in the framework). The
+// client's connection is closed only once the session is gone, so it cannot
+// re-attach the session in between. The session must have connected to
 // this server since Start. Call it from the test's goroutine: a failure
 // stops the test.
 func (s *Server) ExpireSession(sessionID int64) {
@@ -245,24 +240,21 @@ func (s *Server) ExpireSession(sessionID int64) {
 }
 
 func (s *Server) expire(id int64) error {
-	passwd, ok := s.clients.passwd(id)
-	if !ok {
+	if _, ok := s.clients.passwd(id); !ok {
 		return errors.New("no client of this server has had that session")
 	}
 	if s.srv == nil {
 		return errors.New("the server is stopped")
 	}
-	return expireAt(s.Addr, id, passwd)
+	return expireAt(s.srv, id)
 }
 
-// expireAt closes session id at the server on addr, with its password.
-func expireAt(addr string, id int64, passwd []byte) error {
+// expireAt closes session id through srv, as the leader does when the
+// session's timeout passes.
+func expireAt(srv *server.Server, id int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := closeSession(ctx, addr, id, passwd); err != nil && !errors.Is(err, errSessionGone) {
-		return err
-	}
-	return nil
+	return srv.ExpireSession(ctx, id)
 }
 
 // Proxy is a TCP proxy between one client (or several) and the server, for

@@ -572,6 +572,20 @@ func (s *Server) Close() error {
 	return err
 }
 
+// ExpireSession ends session id as its expiry on the leader would: the
+// session is closed in the log, its ephemeral nodes are deleted, its
+// watches dropped, and the connection it has (at whichever node) is closed,
+// so its client learns on reconnecting that it expired. Nothing touches the
+// connection first, so the client cannot re-attach the session in between.
+// A session that does not exist is left alone. It is for tests (herdtest).
+func (s *Server) ExpireSession(ctx context.Context, id int64) error {
+	e := fsm.Entry{Type: fsm.EntryCloseSession, Time: time.Now().UnixMilli(), Session: id}
+	if _, err := s.node.ProposeWait(ctx, e.Marshal()); err != nil {
+		return fmt.Errorf("server: expire session 0x%x: %w", id, err)
+	}
+	return nil
+}
+
 // LastZxid returns the zxid of the last write applied on this node.
 func (s *Server) LastZxid() int64 { return s.fsm.LastZxid() }
 

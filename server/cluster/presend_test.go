@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -262,4 +263,29 @@ func TestAheadBatchesRaftWouldRefuseAreDropped(t *testing.T) {
 		return f.node.waitForAhead(aheadBatch{leader: lead, term: term, prev: last, prevTerm: prev.Term,
 			logs: []*raft.Log{{Index: last + 1, Term: term, Type: raft.LogCommand, Data: []byte("x")}}})
 	})
+}
+
+// TestRemovedMemberGetsNoEntriesAhead: raft stops replicating to a server
+// it removed, and so must sending ahead, though the removed node's herd
+// connection still asks for entries; otherwise it keeps following and
+// applying.
+func TestRemovedMemberGetsNoEntriesAhead(t *testing.T) {
+	c := startCluster(t, 3)
+	leader := c.waitReady()
+	propose(t, leader.node.NewStream(), "warm")
+	gone := c.follower()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := leader.node.ChangeMembers(ctx, Change{Remove: []int{gone.id}}); err != nil {
+		t.Fatal(err)
+	}
+	// The removal entry itself may still reach it ahead (raft's latest
+	// configuration changes only once the entry is written); nothing after.
+	s := leader.node.NewStream()
+	for i := range 20 {
+		propose(t, s, fmt.Sprintf("after-%d", i))
+	}
+	if logHolds(gone, 0, "after-") {
+		t.Fatal("the removed node took entries written after its removal")
+	}
 }

@@ -467,12 +467,18 @@ func (c *Cluster) expire(id int64) error {
 	if !known {
 		return errors.New("no client of this cluster has had that session")
 	}
+	// The leader if there is one (a cut follower could not reach it),
+	// else any running node, which waits for one.
+	var at *server.Server
 	for _, n := range c.Nodes {
-		if srv := n.Server(); srv != nil {
-			return expireAt(srv, id)
+		if srv := n.Server(); srv != nil && (at == nil || n.IsLeader()) {
+			at = srv
 		}
 	}
-	return errors.New("no node is running")
+	if at == nil {
+		return errors.New("no node is running")
+	}
+	return expireAt(at, id)
 }
 
 // StallApply stops the node applying the log (it keeps following the

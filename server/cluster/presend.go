@@ -35,8 +35,9 @@ import (
 // entries per write, its CPU is the limit, and sending them twice costs more
 // than the overlap saves: on three nodes sharing two cores, with 63 writers
 // (batches of about 20 entries), sending every batch ahead raised the CPU
-// per create from 91 to 99 µs. Lock hand-offs, a chain of single writes,
-// batch one to three entries, and those are what the overlap is for.
+// per create from 91 to 99 µs. A lock hand-off is a chain of single
+// writes from few clients, whose batches are small: that is what the
+// overlap is for.
 
 // sendAheadEntries and sendAheadBytes bound a batch sent ahead.
 const (

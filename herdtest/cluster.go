@@ -445,10 +445,10 @@ func (c *Cluster) CutConnections(sessionID int64) int {
 // its timeout passes: its ephemeral nodes are deleted, its watches fire, and
 // the client learns on reconnecting that it expired (LOST in the
 // framework). As Server.ExpireSession, it closes the session in the log
-// (through any running node) before any connection is closed, so the client
-// cannot re-attach it in between. The session must have reached the cluster
-// since StartCluster. Call it from the test's goroutine: a failure stops the
-// test.
+// (through the leader, or any running node while there is none) before any
+// connection is closed, so the client cannot re-attach it in between. The
+// session must have reached the cluster since StartCluster. Call it from
+// the test's goroutine: a failure stops the test.
 func (c *Cluster) ExpireSession(sessionID int64) {
 	c.t.Helper()
 	if err := c.expire(sessionID); err != nil {

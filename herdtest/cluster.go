@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -457,14 +458,7 @@ func (c *Cluster) ExpireSession(sessionID int64) {
 }
 
 func (c *Cluster) expire(id int64) error {
-	known := false
-	for _, n := range c.Nodes {
-		if _, ok := n.clients.passwd(id); ok {
-			known = true
-			break
-		}
-	}
-	if !known {
+	if !slices.ContainsFunc(c.Nodes, func(n *Node) bool { return n.clients.known(id) }) {
 		return errors.New("no client of this cluster has had that session")
 	}
 	// The leader if there is one (a cut follower could not reach it),

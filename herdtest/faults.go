@@ -19,19 +19,19 @@ import (
 // partition, a session expiring, the server going away (Stop, Restart).
 // They work from outside the server: herdtest's listener sees every client
 // connection and the ConnectResponse on it, so it knows which connections
-// carry which session, and the session's password.
+// carry which session.
 
 // conns tracks the client connections of a Server, or of one Cluster node,
 // across restarts.
 type conns struct {
 	mu       sync.Mutex
 	live     map[*trackedConn]struct{}
-	passwds  map[int64][]byte // session id → password, from ConnectResponses
-	refusing bool             // close new connections at once (Node.CutClients)
+	seen     map[int64]struct{} // every session a ConnectResponse granted
+	refusing bool               // close new connections at once (Node.CutClients)
 }
 
 func newConns() *conns {
-	return &conns{live: map[*trackedConn]struct{}{}, passwds: map[int64][]byte{}}
+	return &conns{live: map[*trackedConn]struct{}{}, seen: map[int64]struct{}{}}
 }
 
 // wrap returns l with every accepted connection tracked.
@@ -107,9 +107,9 @@ const maxConnectResponse = 256
 // sniff records the session of a ConnectResponse among the first bytes the
 // server writes. (Lock order: cs.mu is never taken under a connection's mu.)
 func (c *trackedConn) sniff(p []byte) {
-	if id, passwd, ok := c.handshake(p); ok {
+	if id, ok := c.handshake(p); ok {
 		c.cs.mu.Lock()
-		c.cs.passwds[id] = passwd
+		c.cs.seen[id] = struct{}{}
 		c.cs.mu.Unlock()
 	}
 }
@@ -117,33 +117,33 @@ func (c *trackedConn) sniff(p []byte) {
 // handshake adds p to the first frame and, once it is complete, returns the
 // session it grants (ok false for anything else: a refused session, a
 // four-letter word's answer, or a frame still incomplete).
-func (c *trackedConn) handshake(p []byte) (id int64, passwd []byte, ok bool) {
+func (c *trackedConn) handshake(p []byte) (id int64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.sniffed {
-		return 0, nil, false
+		return 0, false
 	}
 	c.head = append(c.head, p...)
 	if len(c.head) < 4 {
-		return 0, nil, false
+		return 0, false
 	}
 	n := int(binary.BigEndian.Uint32(c.head))
 	if n < 20 || n > maxConnectResponse {
 		c.sniffed, c.head = true, nil
-		return 0, nil, false
+		return 0, false
 	}
 	if len(c.head) < 4+n {
-		return 0, nil, false
+		return 0, false
 	}
 	var r proto.ConnectResponse
 	d := proto.NewDecoder(c.head[4:4+n], n)
 	r.Decode(d)
 	c.sniffed, c.head = true, nil
 	if d.Err() != nil || r.TimeOut <= 0 || r.SessionID == 0 {
-		return 0, nil, false
+		return 0, false
 	}
 	c.session = r.SessionID
-	return r.SessionID, append([]byte(nil), r.Passwd...), true
+	return r.SessionID, true
 }
 
 func (c *trackedConn) sessionID() int64 {
@@ -192,13 +192,12 @@ func (cs *conns) cutSession(id int64) int {
 	return cut(cs.of(id))
 }
 
-// passwd is session id's password, if a client of these connections has
-// had the session.
-func (cs *conns) passwd(id int64) ([]byte, bool) {
+// known reports whether a client of these connections has had session id.
+func (cs *conns) known(id int64) bool {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	p, ok := cs.passwds[id]
-	return p, ok
+	_, ok := cs.seen[id]
+	return ok
 }
 
 // Sessions returns the ids of the sessions that have a client connected to
@@ -240,7 +239,7 @@ func (s *Server) ExpireSession(sessionID int64) {
 }
 
 func (s *Server) expire(id int64) error {
-	if _, ok := s.clients.passwd(id); !ok {
+	if !s.clients.known(id) {
 		return errors.New("no client of this server has had that session")
 	}
 	if s.srv == nil {

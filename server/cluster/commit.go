@@ -138,16 +138,15 @@ func (n *Node) runCommits(t *commitTransport) {
 		if !has {
 			continue
 		}
-		addr, id := n.raft.LeaderWithID()
 		switch {
-		case n.raft.State() != raft.Follower || n.raft.CurrentTerm() != note.term ||
-			id != raft.ServerID(strconv.Itoa(note.leader)) || n.raft.CommitIndex() >= note.index:
+		case !n.followsIn(note.leader, note.term) || n.raft.CommitIndex() >= note.index:
 			n.dropNote(note) // stale, or known already
 			continue
 		case max(n.raft.LastIndex(), c.stored.Load()) < note.index:
 			continue // logStored wakes this once the entries are here
 		}
 		n.dropNote(note)
+		addr, id := n.raft.LeaderWithID()
 		req := &raft.AppendEntriesRequest{
 			RPCHeader: t.leaderHeader(id, addr),
 			Term:      note.term, PrevLogEntry: note.index, PrevLogTerm: note.at,
@@ -162,6 +161,14 @@ func (n *Node) runCommits(t *commitTransport) {
 			n.commitsGiven.Add(1)
 		}
 	}
+}
+
+// followsIn reports whether this node follows leader in term now, so that
+// an AppendEntries made from that leader's message may be given to raft.
+func (n *Node) followsIn(leader int, term uint64) bool {
+	_, id := n.raft.LeaderWithID()
+	return n.raft.State() == raft.Follower && n.raft.CurrentTerm() == term &&
+		id == raft.ServerID(strconv.Itoa(leader))
 }
 
 // leaderHeader is the header of an AppendEntries from the leader id at

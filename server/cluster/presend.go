@@ -1,8 +1,6 @@
 package cluster
 
 import (
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -121,19 +119,15 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 		return
 	}
 	var f []byte
-	var members []int // raft's latest configuration, read at the first follower that wants entries
 	n.peerMu.Lock()
 	defer n.peerMu.Unlock()
 	for pc := range n.peerConns {
 		if !pc.wantsEntries.Load() {
 			continue
 		}
-		if members == nil {
-			members = n.latestMembers()
-		}
 		// Raft replicates only to members; a removed one that still
 		// follows must not be kept going by entries from here.
-		if !slices.Contains(members, pc.peer) {
+		if _, ok := n.member(pc.peer); !ok {
 			continue
 		}
 		if f == nil {
@@ -145,18 +139,6 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 		}
 		pc.trySend(f)
 	}
-}
-
-// latestMembers is the server ids of raft's latest configuration, voters
-// and not.
-func (n *Node) latestMembers() []int {
-	ids := []int{}
-	for _, srv := range n.raft.GetConfiguration().Configuration().Servers {
-		if id, err := strconv.Atoi(string(srv.ID)); err == nil {
-			ids = append(ids, id)
-		}
-	}
-	return ids
 }
 
 // learnAhead queues a batch the leader sent ahead; one that does not fit in
@@ -205,9 +187,7 @@ func (n *Node) runAhead(t *commitTransport) {
 func (n *Node) waitForAhead(b aheadBatch) bool {
 	last := b.logs[len(b.logs)-1].Index
 	for {
-		addr, id := n.raft.LeaderWithID()
-		if addr == "" || n.raft.State() != raft.Follower || n.raft.CurrentTerm() != b.term ||
-			id != raft.ServerID(strconv.Itoa(b.leader)) {
+		if !n.followsIn(b.leader, b.term) {
 			return false
 		}
 		have := max(n.raft.LastIndex(), n.commits.stored.Load())

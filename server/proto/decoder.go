@@ -126,14 +126,11 @@ func (d *Decoder) length(what string, minSize int) int {
 // Buffer reads a jute buffer: null (-1) is nil, length 0 is an empty non-nil
 // slice. The bytes are copied, so the result outlives the input.
 func (d *Decoder) Buffer() []byte {
-	n := d.length("buffer", 1)
-	if n < 0 {
+	v := d.BufferView()
+	if v == nil {
 		return nil
 	}
-	out := make([]byte, n)
-	copy(out, d.b[d.off:d.off+n])
-	d.off += n
-	return out
+	return append(make([]byte, 0, len(v)), v...)
 }
 
 // BufferView reads a jute buffer like Buffer, but returns a slice of the

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -37,6 +38,16 @@ var followCommits = true
 type commitTransport struct {
 	*raft.NetworkTransport
 	rpcs chan raft.RPC
+
+	// runs, when set, lets AppendEntries answer from followers' answers to
+	// batches sent ahead (aheadanswer.go), waiting for them at most
+	// answerWait, or until done closes.
+	runs        *aheadRuns
+	answerWait  time.Duration
+	done        <-chan struct{}
+	handingOver *atomic.Bool                                    // set: send every AppendEntries
+	spare       func(raft.ServerID, *raft.AppendEntriesRequest) // told of each one answered so
+	spared      atomic.Uint64                                   // AppendEntries answered so
 }
 
 func newCommitTransport(nt *raft.NetworkTransport) *commitTransport {
@@ -217,6 +228,9 @@ func (n *Node) tellCommit(term, index, at uint64) bool {
 	for pc := range n.peerConns {
 		if pc.follows.Load() && pc.trySend(f) {
 			told[pc.peer] = true
+			if t := n.toldCommit[pc.peer]; t[0] != term || t[1] < index {
+				n.toldCommit[pc.peer] = [2]uint64{term, index}
+			}
 		}
 	}
 	n.peerMu.Unlock()
@@ -233,4 +247,33 @@ func (n *Node) tellCommit(term, index, at uint64) bool {
 		}
 	}
 	return true
+}
+
+// commitForSpared gives a follower the commit index of an AppendEntries the
+// transport answered for it (aheadanswer.go) and so did not send, unless a
+// commit message told it of that commit already. runNudges sends no commit
+// message when an entry appended after the applied batch will carry the
+// commit index; when that entry's AppendEntries is spared, this message
+// carries it instead.
+func (n *Node) commitForSpared(id raft.ServerID, args *raft.AppendEntriesRequest) {
+	index := args.LeaderCommitIndex
+	peer, err := strconv.Atoi(string(id))
+	if index == 0 || err != nil {
+		return
+	}
+	n.peerMu.Lock()
+	defer n.peerMu.Unlock()
+	if t := n.toldCommit[peer]; t[0] == args.Term && t[1] >= index {
+		return
+	}
+	var l raft.Log
+	if n.logs.GetLog(index, &l) != nil {
+		return // compacted: the entry is long committed everywhere
+	}
+	f := newFrame(msgCommit).u64(args.Term).u64(index).u64(l.Term).done()
+	for pc := range n.peerConns {
+		if pc.peer == peer && pc.follows.Load() && pc.trySend(f) {
+			n.toldCommit[peer] = [2]uint64{args.Term, index}
+		}
+	}
 }

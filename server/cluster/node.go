@@ -62,15 +62,18 @@ type Node struct {
 	nudgeCh      chan struct{} // see nudgeCommit
 	nudgeMark    atomic.Uint64 // the last index when a batch was applied (nudgeCommit)
 	appliedMu    sync.Mutex
-	appliedLast  [2]uint64       // index and term of the last entry applied as leader (nudgeCommit)
-	nudges       atomic.Uint64   // nudge entries appended
-	commits      *committer      // commit messages from the leader (commit.go); nil standalone
-	commitsGiven atomic.Uint64   // commit messages raft took
-	commitsTried atomic.Uint64   // commit messages raft answered
-	logs         raft.LogStore   // raft's log store, for entries' terms (presend.go)
-	ahead        chan aheadBatch // batches the leader sent ahead (presend.go)
-	aheadWake    chan struct{}   // poked after each log write (presend.go)
-	aheadGiven   atomic.Uint64   // batches sent ahead that raft took
+	appliedLast  [2]uint64         // index and term of the last entry applied as leader (nudgeCommit)
+	nudges       atomic.Uint64     // nudge entries appended
+	commits      *committer        // commit messages from the leader (commit.go); nil standalone
+	commitsGiven atomic.Uint64     // commit messages raft took
+	commitsTried atomic.Uint64     // commit messages raft answered
+	logs         raft.LogStore     // raft's log store, for entries' terms (presend.go)
+	ahead        chan aheadBatch   // batches the leader sent ahead (presend.go)
+	aheadWake    chan struct{}     // poked after each log write (presend.go)
+	aheadRuns    *aheadRuns        // what followers answered to batches sent ahead (aheadanswer.go)
+	toldCommit   map[int][2]uint64 // per peer, term and index of the last commit message queued to it (tellCommit; under peerMu)
+	handingOver  atomic.Bool       // leadership transfer begun: AppendEntries are not spared
+	aheadGiven   atomic.Uint64     // batches sent ahead that raft took
 	doubtMu      sync.Mutex
 	inDoubt      []doubtful
 
@@ -113,22 +116,27 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Logger = zap.NewNop()
 	}
 	n := &Node{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		id:        max(cfg.ID, 1),
-		changed:   make(chan struct{}),
-		pokeCh:    make(chan struct{}, 1),
-		done:      make(chan struct{}),
-		peerConns: map[*peerConn]struct{}{},
-		reports:   map[int]report{},
-		futures:   make(chan localFuture, 4096),
-		nudgeCh:   make(chan struct{}, 1),
+		cfg:        cfg,
+		log:        cfg.Logger,
+		id:         max(cfg.ID, 1),
+		changed:    make(chan struct{}),
+		pokeCh:     make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		peerConns:  map[*peerConn]struct{}{},
+		toldCommit: map[int][2]uint64{},
+		reports:    map[int]report{},
+		futures:    make(chan localFuture, 4096),
+		nudgeCh:    make(chan struct{}, 1),
 	}
 	base := DefaultTiming
 	if cfg.Standalone() {
 		base = standaloneTiming
 	}
 	n.timing = cfg.Timing.withDefaults(base)
+	if answerAhead && !cfg.Standalone() {
+		// Before the peer ports open: serveHerd reads it.
+		n.aheadRuns = newAheadRuns(n.timing.HeartbeatTimeout / 2)
+	}
 	n.raftID = raft.ServerID(strconv.Itoa(n.id))
 	n.self = uint64(n.id)
 	var inc [8]byte
@@ -273,6 +281,11 @@ func (n *Node) listen(hlog hclog.Logger) error {
 		MaxRPCsInFlight: 1,
 	}))
 	n.commits = newCommitter()
+	if n.aheadRuns != nil {
+		t := n.trans.(*commitTransport)
+		t.runs, t.answerWait, t.done, t.spare = n.aheadRuns, n.timing.HeartbeatTimeout, n.done, n.commitForSpared
+		t.handingOver = &n.handingOver
+	}
 	n.ahead = make(chan aheadBatch, 16)
 	n.aheadWake = make(chan struct{}, 1)
 	return nil
@@ -531,6 +544,9 @@ func (n *Node) Snapshot() error {
 func (n *Node) Shutdown() error {
 	n.shutOnce.Do(func() {
 		if !n.cfg.Standalone() && n.raft.State() == raft.Leader && n.otherVoters() {
+			// The target is elected with votes of followers whose answers
+			// would still look fresh (aheadanswer.go).
+			n.handingOver.Store(true)
 			ctx, cancel := context.WithTimeout(context.Background(), 4*n.timing.ElectionTimeout)
 			if err := waitFuture(ctx, n.raft.LeadershipTransfer()); err != nil {
 				n.log.Info("leadership not handed over before shutdown", zapErr(err))

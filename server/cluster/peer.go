@@ -1,12 +1,15 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -100,12 +103,22 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 				return
 			}
 			if method == methodFollow || method == methodFollowEntries {
+				answers := method == methodFollowEntries && n.aheadRuns != nil && bytes.Equal(arg, takesAnswers)
+				var reply []byte
+				if answers {
+					reply = takesAnswers
+				}
+				pc.send(newFrame(msgReply).u64(id).u8(statusOK).str("").bytes(reply).done())
+				// After the reply: the peer answers only batches that
+				// follow it, so none recorded here goes unanswered.
+				if answers {
+					pc.answers.Store(true)
+				}
 				if method == methodFollow {
 					pc.follows.Store(true)
 				} else {
 					pc.wantsEntries.Store(true)
 				}
-				pc.send(newFrame(msgReply).u64(id).u8(statusOK).str("").bytes(nil).done())
 				continue
 			}
 			n.wg.Add(1)
@@ -115,6 +128,14 @@ func (n *Node) serveHerd(c net.Conn, peer int) {
 				status, text := statusOf(err)
 				pc.send(newFrame(msgReply).u64(id).u8(status).str(text).bytes(reply).done())
 			}()
+		case msgStored:
+			term, last, stored := r.u64(), r.u64(), r.u8()
+			if r.err != nil || !pc.answers.Load() {
+				return
+			}
+			if n.aheadRuns != nil {
+				n.aheadRuns.answered(raft.ServerID(strconv.Itoa(peer)), term, last, stored == 1)
+			}
 		default:
 			n.log.Debug("unexpected peer message", zap.Int("peer", peer), zap.Uint8("type", typ))
 			return
@@ -164,6 +185,11 @@ func (n *Node) untrackPeerConn(pc *peerConn) {
 	n.peerMu.Lock()
 	delete(n.peerConns, pc)
 	n.peerMu.Unlock()
+	if n.aheadRuns != nil && pc.answers.Load() {
+		// Answers in flight on it are lost: waiting for them would only
+		// delay raft's own AppendEntries.
+		n.aheadRuns.forget(raft.ServerID(strconv.Itoa(pc.peer)))
+	}
 }
 
 // forwarder carries this node's proposals and calls to the leader over one
@@ -180,6 +206,9 @@ type forwarder struct {
 	ready chan struct{} // closed once connected (or dead)
 	dead  chan struct{}
 	pc    *peerConn
+	// answers: the leader takes answers to the batches it sends ahead
+	// (aheadanswer.go).
+	answers atomic.Bool
 
 	mu     sync.Mutex
 	err    error
@@ -287,7 +316,14 @@ func (fw *forwarder) run() {
 		pc.send(newFrame(msgCall).u64(0).str(methodFollow).bytes(nil).done())
 	}
 	if sendAhead {
-		pc.send(newFrame(msgCall).u64(0).str(methodFollowEntries).bytes(nil).done())
+		var offer []byte
+		if answerAhead && followCommits {
+			// A follower that answers must learn commits from commit
+			// messages: the AppendEntries its answers spare would have
+			// carried the commit index.
+			offer = takesAnswers
+		}
+		pc.send(newFrame(msgCall).u64(followEntriesCall).str(methodFollowEntries).bytes(offer).done())
 	}
 	fw.n.wg.Add(1)
 	go func() {
@@ -358,12 +394,18 @@ func (fw *forwarder) run() {
 				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
 				return
 			}
+			b.fw = fw
 			fw.n.learnAhead(b)
 		case msgReply:
 			id, status, text, reply := r.u64(), r.u8(), r.str(), r.bytes()
 			if r.err != nil {
 				fw.kill(fmt.Errorf("%w: bad message from leader", ErrOutcomeUnknown), false)
 				return
+			}
+			if id == followEntriesCall {
+				// A leader that predates answers replies with nothing.
+				fw.answers.Store(status == statusOK && bytes.Equal(reply, takesAnswers))
+				continue
 			}
 			fw.mu.Lock()
 			ch := fw.calls[id]

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -17,17 +18,19 @@ import (
 // the leader will send once its write returns: the batch's entries, the
 // entry before them as the previous one, and no commit index. Raft checks it
 // as it checks any; a follower that does not follow the sender in that term,
-// or whose log does not end where the batch begins, drops it. When raft's
-// own AppendEntries arrives, the follower's log already holds the entries,
-// raft skips them as duplicates, and it answers without a log write.
+// or whose log does not end where the batch begins, drops it. Either way it
+// answers the leader, which then sends raft's own AppendEntries only for a
+// batch not stored (aheadanswer.go); when that arrives, the follower's log
+// may hold the entries already, and raft answers without a log write.
 //
-// Nothing changes in what commits an entry. The leader counts a follower only
-// on raft's answer to raft's own AppendEntries, which carries entries the
-// leader has already written; so a committed entry is still on the leader's
-// disk and on a follower's. Entries a follower took early from a leader that
-// then failed before its own write are uncommitted entries of that leader's
-// term, as Raft allows: the next leader commits them or replaces them, and
-// their proposers learn which (propose.go's doubt).
+// Nothing changes in what commits an entry. The leader counts a follower
+// only once its own write has returned, on raft's answer to the
+// AppendEntries of those entries, or on the follower's answer that its raft
+// stored them (aheadanswer.go); so a committed entry is still on the
+// leader's disk and on a follower's. Entries a follower took early from a
+// leader that then failed before its own write are uncommitted entries of
+// that leader's term, as Raft allows: the next leader commits them or
+// replaces them, and their proposers learn which (propose.go's doubt).
 //
 // Large batches are not sent ahead. Under load the leader batches many
 // entries per write, its CPU is the limit, and sending them twice costs more
@@ -53,6 +56,7 @@ type aheadBatch struct {
 	term           uint64
 	prev, prevTerm uint64 // the entry before the batch
 	logs           []*raft.Log
+	fw             *forwarder // the connection it came on, for its answer
 }
 
 // encodeAhead is the entries frame: term, the previous entry's index and
@@ -118,6 +122,7 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 	if prev == 0 {
 		return
 	}
+	last := logs[len(logs)-1].Index
 	var f []byte
 	n.peerMu.Lock()
 	defer n.peerMu.Unlock()
@@ -137,7 +142,15 @@ func (n *Node) sendEntriesAhead(logs []*raft.Log) {
 			}
 			f = encodeAhead(term, prev, prevLog.Term, logs)
 		}
-		pc.trySend(f)
+		if n.aheadRuns == nil || !pc.answers.Load() {
+			pc.trySend(f)
+			continue
+		}
+		id := raft.ServerID(strconv.Itoa(pc.peer))
+		n.aheadRuns.sent(id, term, prev+1, last, time.Now()) // before the answer can come
+		if !pc.trySend(f) {
+			n.aheadRuns.forget(id)
+		}
 	}
 }
 
@@ -147,6 +160,7 @@ func (n *Node) learnAhead(b aheadBatch) {
 	select {
 	case n.ahead <- b:
 	default:
+		b.answer(false)
 	}
 }
 
@@ -163,6 +177,7 @@ func (n *Node) runAhead(t *commitTransport) {
 			return
 		}
 		if !n.waitForAhead(b) {
+			b.answer(false)
 			continue
 		}
 		addr, id := n.raft.LeaderWithID()
@@ -177,6 +192,7 @@ func (n *Node) runAhead(t *commitTransport) {
 		if success {
 			n.aheadGiven.Add(1)
 		}
+		b.answer(success)
 	}
 }
 

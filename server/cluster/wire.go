@@ -20,6 +20,7 @@ import (
 //	reply    either way         id, status, text, body
 //	commit   leader → follower  term, index, term of the entry (commit.go)
 //	entries  leader → follower  term, previous index and term, entries (presend.go)
+//	stored   follower → leader  term, last index of a batch of entries, stored (aheadanswer.go)
 const (
 	msgPropose byte = 1
 	msgPlaced  byte = 2
@@ -27,6 +28,7 @@ const (
 	msgReply   byte = 4
 	msgCommit  byte = 5
 	msgEntries byte = 6
+	msgStored  byte = 7
 )
 
 // Statuses of placed and reply.
@@ -137,10 +139,13 @@ type peerConn struct {
 	// wantsEntries: the peer asked for entries ahead of the leader's log
 	// write (methodFollowEntries).
 	wantsEntries atomic.Bool
-	br           *bufio.Reader
-	out          chan []byte
-	done         chan struct{}
-	once         sync.Once
+	// answers: the peer answers the batches sent to it ahead
+	// (aheadanswer.go).
+	answers atomic.Bool
+	br      *bufio.Reader
+	out     chan []byte
+	done    chan struct{}
+	once    sync.Once
 }
 
 func (n *Node) newPeerConn(c net.Conn, peer int) *peerConn {

@@ -21,7 +21,8 @@ import (
 // leader's up to the entry before them (raft's AppendEntries or the
 // follower's answers said so in this term). If the follower stored the run
 // up to the last entry, the transport answers Success for it; otherwise, or
-// if no answer comes within a heartbeat timeout or the connection closes,
+// if no answer comes while one could still be fresh (half a heartbeat
+// timeout after the batch was sent, see below) or the connection closes,
 // it sends the AppendEntries after all.
 //
 // Why that commits nothing raft would not:
@@ -207,18 +208,19 @@ func (a *aheadRuns) forget(peer raft.ServerID) {
 }
 
 // wait reports whether peer stored entries first..last of term, waiting for
-// its answers, at most bound or until done closes, while they are all in
-// its run and its log is known to match up to the entry before them (a
-// follower whose log is shorter cannot store them, and would not say so
-// until raft's AppendEntries, the one being held, brought what it lacks).
+// its answers while they are all in its run and its log is known to match
+// up to the entry before them (a follower whose log is shorter cannot store
+// them, and would not say so until raft's AppendEntries, the one being held,
+// brought what it lacks). It waits at most until the answer it needs could
+// no longer be fresh, or until done closes.
 //
-// The answer must also be fresh: raft counts a Success as the follower
-// still following this leader (VerifyLeader, the leader lease). A follower
-// that took a batch as an AppendEntries refuses any other candidate's vote
-// for a heartbeat timeout after (raft's follower loop), and it took the
-// batch after the leader sent it; so within fresh of the send it has not
-// helped elect another leader.
-func (a *aheadRuns) wait(peer raft.ServerID, term, first, last uint64, bound time.Duration, done <-chan struct{}) bool {
+// The answer must be fresh: raft counts a Success as the follower still
+// following this leader (VerifyLeader, the leader lease). A follower that
+// took a batch as an AppendEntries refuses any other candidate's vote for a
+// heartbeat timeout after (raft's follower loop), and it took the batch
+// after the leader sent it; so within fresh of the send it has not helped
+// elect another leader.
+func (a *aheadRuns) wait(peer raft.ServerID, term, first, last uint64, done <-chan struct{}) bool {
 	var timeout <-chan time.Time
 	for {
 		a.mu.Lock()
@@ -232,10 +234,20 @@ func (a *aheadRuns) wait(peer raft.ServerID, term, first, last uint64, bound tim
 			a.mu.Unlock()
 			return fresh
 		}
+		var sentAt time.Time // of the batch holding last, whose answer is needed
+		for _, b := range r.unanswered {
+			if b.last >= last {
+				sentAt = b.at
+				break
+			}
+		}
 		changed := a.changed
 		a.mu.Unlock()
+		if sentAt.IsZero() {
+			return false // its answer came, and it was not stored
+		}
 		if timeout == nil {
-			t := time.NewTimer(bound)
+			t := time.NewTimer(time.Until(sentAt.Add(a.fresh)))
 			defer t.Stop()
 			timeout = t.C
 		}
@@ -262,7 +274,7 @@ func (t *commitTransport) AppendEntries(id raft.ServerID, target raft.ServerAddr
 	if len(args.Entries) > 0 {
 		first := args.Entries[0].Index
 		last = args.Entries[len(args.Entries)-1].Index
-		if a.wait(id, args.Term, first, last, t.answerWait, t.done) {
+		if a.wait(id, args.Term, first, last, t.done) {
 			*resp = raft.AppendEntriesResponse{
 				RPCHeader: raft.RPCHeader{ProtocolVersion: raft.ProtocolVersionMax, ID: []byte(id), Addr: []byte(target)},
 				Term:      args.Term, LastLog: last, Success: true,

@@ -57,7 +57,7 @@ func TestAheadRunWaitsForTheFollowersAnswer(t *testing.T) {
 	a.sent("2", 3, 10, 11, now)
 	a.sent("2", 3, 12, 12, now) // the next batch extends the run
 	got := make(chan bool)
-	go func() { got <- a.wait("2", 3, 10, 12, time.Minute, nil) }()
+	go func() { got <- a.wait("2", 3, 10, 12, nil) }()
 	a.answered("2", 3, 11, true)
 	select {
 	case <-got:
@@ -68,7 +68,7 @@ func TestAheadRunWaitsForTheFollowersAnswer(t *testing.T) {
 	if !<-got {
 		t.Fatal("stored up to 12, but the wait reports otherwise")
 	}
-	if !a.wait("2", 3, 12, 12, time.Minute, nil) {
+	if !a.wait("2", 3, 12, 12, nil) {
 		t.Error("a later AppendEntries inside the stored run must not wait")
 	}
 }
@@ -86,12 +86,12 @@ func TestAheadRunSendsAppendEntriesWhenNotCovered(t *testing.T) {
 		"starts before the run": {"2", 3, 9, 11},
 		"ends after the run":    {"2", 3, 10, 12},
 	} {
-		if a.wait(raft.ServerID(c.peer), c.term, c.first, c.last, time.Minute, nil) {
+		if a.wait(raft.ServerID(c.peer), c.term, c.first, c.last, nil) {
 			t.Errorf("%s: answered without the follower's answer for it", name)
 		}
 	}
 	a.sent("2", 3, 13, 13, time.Now()) // not after 11: 12 went the usual way
-	if a.wait("2", 3, 10, 11, time.Minute, nil) {
+	if a.wait("2", 3, 10, 11, nil) {
 		t.Error("a new run keeps the old run's answers")
 	}
 }
@@ -104,23 +104,23 @@ func TestAheadRunNeedsAMatchingLog(t *testing.T) {
 	a := newAheadRuns(time.Minute)
 	a.sent("2", 3, 10, 10, time.Now())
 	// With a minute's bound, a wait that happens fails the test's deadline.
-	if a.wait("2", 3, 10, 10, time.Minute, nil) {
+	if a.wait("2", 3, 10, 10, nil) {
 		t.Error("answered for a follower whose log was never confirmed up to 9")
 	}
 	a.confirm("2", 2, 9) // an earlier term's leadership
-	if a.wait("2", 3, 10, 10, time.Minute, nil) {
+	if a.wait("2", 3, 10, 10, nil) {
 		t.Error("a match confirmed in another term counts")
 	}
 	a.confirm("2", 3, 9)
 	got := make(chan bool)
-	go func() { got <- a.wait("2", 3, 10, 10, time.Minute, nil) }()
+	go func() { got <- a.wait("2", 3, 10, 10, nil) }()
 	a.answered("2", 3, 10, true)
 	if !<-got {
 		t.Fatal("confirmed up to 9 and stored 10, but the wait reports otherwise")
 	}
 	a.forget("2") // raft's AppendEntries failed: the logs differ
 	a.sent("2", 3, 11, 11, time.Now())
-	if a.wait("2", 3, 11, 11, time.Minute, nil) {
+	if a.wait("2", 3, 11, 11, nil) {
 		t.Error("the match survived a failed AppendEntries")
 	}
 }
@@ -135,7 +135,7 @@ func TestAheadRunEndsAtADropOrAClosedConnection(t *testing.T) {
 		a.sent("2", 3, 10, 10, time.Now())
 		a.sent("2", 3, 11, 11, time.Now())
 		got := make(chan bool)
-		go func() { got <- a.wait("2", 3, 10, 11, time.Minute, nil) }()
+		go func() { got <- a.wait("2", 3, 10, 11, nil) }()
 		end(a)
 		select {
 		case ok := <-got:
@@ -146,21 +146,24 @@ func TestAheadRunEndsAtADropOrAClosedConnection(t *testing.T) {
 			t.Fatalf("%s: the wait did not end", name)
 		}
 		a.answered("2", 3, 11, true) // the run is gone: ignored
-		if a.wait("2", 3, 11, 11, time.Minute, nil) {
+		if a.wait("2", 3, 11, 11, nil) {
 			t.Errorf("%s: an answer for a run that ended counts", name)
 		}
 	}
 }
 
 func TestAheadRunWaitIsBounded(t *testing.T) {
-	a := runsFor(t)
+	a := newAheadRuns(time.Millisecond) // an answer is fresh for a millisecond
+	a.confirm("2", 3, 9)
 	a.sent("2", 3, 10, 10, time.Now())
-	if a.wait("2", 3, 10, 10, time.Millisecond, nil) {
+	if a.wait("2", 3, 10, 10, nil) {
 		t.Error("no answer came, but the wait reports stored")
 	}
+	a = runsFor(t)
+	a.sent("2", 3, 10, 10, time.Now())
 	done := make(chan struct{})
 	close(done)
-	if a.wait("2", 3, 10, 10, time.Minute, done) {
+	if a.wait("2", 3, 10, 10, done) {
 		t.Error("the node closed, but the wait reports stored")
 	}
 }
@@ -172,7 +175,7 @@ func TestAheadRunAnswerGoesStale(t *testing.T) {
 	a.confirm("2", 3, 9)
 	a.sent("2", 3, 10, 10, time.Now().Add(-2*time.Second))
 	a.answered("2", 3, 10, true)
-	if a.wait("2", 3, 10, 10, time.Minute, nil) {
+	if a.wait("2", 3, 10, 10, nil) {
 		t.Error("answered on an answer to a batch sent longer ago than fresh")
 	}
 }
@@ -183,7 +186,7 @@ func TestAheadRunEndsWhenTheFollowerStopsAnswering(t *testing.T) {
 		a.sent("2", 3, 10+i, 10+i, time.Now())
 	}
 	a.answered("2", 3, 10, true)
-	if a.wait("2", 3, 10, 10, time.Millisecond, nil) {
+	if a.wait("2", 3, 10, 10, nil) {
 		t.Error("a run with more than maxUnanswered batches unanswered goes on")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/hashicorp/raft"
 )
@@ -40,10 +39,9 @@ type commitTransport struct {
 	rpcs chan raft.RPC
 
 	// runs, when set, lets AppendEntries answer from followers' answers to
-	// batches sent ahead (aheadanswer.go), waiting for them at most
-	// answerWait, or until done closes.
+	// batches sent ahead (aheadanswer.go), waiting for them until done
+	// closes at the latest.
 	runs        *aheadRuns
-	answerWait  time.Duration
 	done        <-chan struct{}
 	handingOver *atomic.Bool                                    // set: send every AppendEntries
 	spare       func(raft.ServerID, *raft.AppendEntriesRequest) // told of each one answered so

@@ -283,7 +283,7 @@ func (n *Node) listen(hlog hclog.Logger) error {
 	n.commits = newCommitter()
 	if n.aheadRuns != nil {
 		t := n.trans.(*commitTransport)
-		t.runs, t.answerWait, t.done, t.spare = n.aheadRuns, n.timing.HeartbeatTimeout, n.done, n.commitForSpared
+		t.runs, t.done, t.spare = n.aheadRuns, n.done, n.commitForSpared
 		t.handingOver = &n.handingOver
 	}
 	n.ahead = make(chan aheadBatch, 16)

@@ -185,7 +185,7 @@ func maskACL(acl []proto.ACL) []proto.ACL {
 // CheckPerm returns ErrNoAuth unless the caller holds perm on path (ZooKeeper
 // checks WRITE on /zookeeper/config before a reconfig), or ErrNoNode.
 func (t *Tree) CheckPerm(c Caller, path string, perm int32) error {
-	n := t.nodes[path]
+	n := t.nodes.get(path)
 	if n == nil {
 		return proto.ErrNoNode
 	}

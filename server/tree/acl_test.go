@@ -140,11 +140,11 @@ func TestACLListsShared(t *testing.T) {
 	check := func(tr *Tree) {
 		t.Helper()
 		for i := range 20 {
-			s, u := tr.nodes[fmt.Sprintf("/s%02d", i)], tr.nodes[fmt.Sprintf("/u%02d", i)]
-			if s.acl != tr.nodes["/s00"].acl {
+			s, u := tr.nodes.get(fmt.Sprintf("/s%02d", i)), tr.nodes.get(fmt.Sprintf("/u%02d", i))
+			if s.acl != tr.nodes.get("/s00").acl {
 				t.Fatalf("/s%02d has its own copy of a shared list", i)
 			}
-			if got, _, err := tr.GetACL(Caller{Super: true}, fmt.Sprintf("/u%02d", i)); err != nil || !reflect.DeepEqual(got, mk(fmt.Sprintf("10.0.1.%d", i))) || i > 0 && u.acl == tr.nodes["/u00"].acl {
+			if got, _, err := tr.GetACL(Caller{Super: true}, fmt.Sprintf("/u%02d", i)); err != nil || !reflect.DeepEqual(got, mk(fmt.Sprintf("10.0.1.%d", i))) || i > 0 && u.acl == tr.nodes.get("/u00").acl {
 				t.Fatalf("/u%02d: %v %v", i, got, err)
 			}
 		}

@@ -27,7 +27,7 @@ func TestChildListDeleteMovesLastName(t *testing.T) {
 	if err := tr.Delete(ck.next(), super, "/p/c0", -1); err != nil {
 		t.Fatal(err)
 	}
-	if got := *tr.nodes["/p"].children; got[0] != "c9" || len(got) != 9 {
+	if got := *tr.nodes.get("/p").children; got[0] != "c9" || len(got) != 9 {
 		t.Fatalf("after deleting the first: %v", got)
 	}
 	checkInvariants(t, tr)
@@ -40,7 +40,7 @@ func TestChildListDeleteMovesLastName(t *testing.T) {
 	}
 
 	// A multi that deletes two children, creates one, then fails.
-	list := append([]string(nil), *tr.nodes["/p"].children...)
+	list := append([]string(nil), *tr.nodes.get("/p").children...)
 	mid := snapshotBytes(t, tr)
 	res := tr.Multi(ck.next(), super, []proto.MultiOp{
 		deleteOp("/p/c3", -1), deleteOp("/p/c9", -1), createOp(proto.OpCreate, "/p/new", 0),
@@ -49,7 +49,7 @@ func TestChildListDeleteMovesLastName(t *testing.T) {
 	if res[len(res)-1].Err == 0 {
 		t.Fatalf("multi did not fail: %v", res)
 	}
-	if got := *tr.nodes["/p"].children; !reflect.DeepEqual(got, list) {
+	if got := *tr.nodes.get("/p").children; !reflect.DeepEqual(got, list) {
 		t.Fatalf("after rollback %v, was %v", got, list)
 	}
 	checkInvariants(t, tr)
@@ -63,7 +63,7 @@ func TestChildListDeleteMovesLastName(t *testing.T) {
 		}
 		checkInvariants(t, tr)
 	}
-	if tr.nodes["/p"].children != nil {
+	if tr.nodes.get("/p").children != nil {
 		t.Fatal("an emptied parent keeps a child list")
 	}
 }

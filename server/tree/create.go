@@ -2,7 +2,6 @@ package tree
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -95,38 +94,42 @@ func (t *Tree) create(tx Txn, c Caller, path string, data []byte, acl []proto.AC
 	if err := ValidatePath(path); err != nil {
 		return "", nil, err
 	}
-	if t.nodes[path] != nil {
+	if t.nodes.get(path) != nil {
 		return "", nil, proto.ErrNodeExists
 	}
-	if parent.kind == kindEphemeral {
+	if parent.kind() == kindEphemeral {
 		return "", nil, proto.ErrNoChildrenForEphemerals
 	}
 	if err := t.checkQuota(path, int64(len(data)), 1); err != nil {
 		return "", nil, err
 	}
-	n := &node{
-		data: cloneBytes(data), acl: t.aclCache.intern(fixed), kind: k, gen: t.gen,
-		czxid: tx.Zxid, mzxid: tx.Zxid, pzxid: tx.Zxid, ctime: tx.Time, mtime: tx.Time,
+	if len(path) > maxPathLen {
+		return "", nil, proto.ErrBadArguments
 	}
+	var owner int64
 	switch k {
 	case kindEphemeral:
-		n.owner = c.Session
+		owner = c.Session
 	case kindTTL:
-		n.owner = ttl
+		owner = ttl
 	}
-	t.link(tx, path, n)
+	n := newNode(path, data, k, owner)
+	n.acl, n.gen = t.aclCache.intern(fixed), t.gen
+	n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime = tx.Zxid, tx.Zxid, tx.Zxid, tx.Time, tx.Time
+	t.link(tx, n)
+	path = n.path()
 	return path, n, nil
 }
 
 // link inserts a checked new node under its parent and bumps the parent's
 // stored cversion and pzxid.
-func (t *Tree) link(tx Txn, path string, n *node) {
+func (t *Tree) link(tx Txn, n *node) {
+	path := n.path()
 	pp := parentOf(path)
-	parent := t.own(pp, t.nodes[pp])
-	name := path[strings.LastIndexByte(path, '/')+1:]
+	parent := t.own(t.get(pp))
 	oldCv, oldPz := parent.cversion, parent.pzxid
-	t.put(path, n)
-	appendChild(parent, name, n)
+	t.put(n)
+	appendChild(parent, n)
 	parent.cversion++
 	parent.pzxid = tx.Zxid
 	t.emit(proto.EventNodeCreated, path)
@@ -136,16 +139,8 @@ func (t *Tree) link(tx Txn, path string, n *node) {
 			// n is the last child: taking it out moves no sibling.
 			t.removeChild(pp, parent, n)
 			parent.cversion, parent.pzxid = oldCv, oldPz
-			t.remove(path, n)
+			t.remove(n)
 		})
 	}
 	t.quotaCreated(path, n)
-}
-
-// cloneBytes copies b, keeping nil (null) distinct from empty.
-func cloneBytes(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return append(make([]byte, 0, len(b)), b...)
 }

@@ -5,9 +5,10 @@
 // ACL changes, multi transactions, session close and container/TTL reaping:
 // the same stat bumps, the same error codes in the same check order and the
 // same sequence numbers. The tests drive the same scripts through a real
-// Apache ZooKeeper and compare. Nothing here reads the clock or a random
-// source, and no map-iteration order leaks into results, so replicas that
-// apply the same writes end byte-for-byte equal (see WriteSnapshot).
+// Apache ZooKeeper and compare. Nothing here reads the clock, and no
+// iteration order of a map or of the path index (whose hash seed is random)
+// leaks into results, so replicas that apply the same writes end
+// byte-for-byte equal (see WriteSnapshot).
 //
 // A Tree is not safe for concurrent use; the caller serialises access. Clone
 // is cheap (znodes are shared copy-on-write), so a snapshot can be taken

@@ -9,11 +9,12 @@ func reapable(n *node, now int64) bool {
 	if n.children != nil {
 		return false
 	}
-	switch n.kind {
+	switch n.kind() {
 	case kindContainer:
 		return n.cversion > 0
 	case kindTTL:
-		return n.owner != 0 && now-n.mtime > n.owner
+		ttl := n.owner()
+		return ttl != 0 && now-n.mtime > ttl
 	}
 	return false
 }
@@ -25,12 +26,12 @@ func reapable(n *node, now int64) bool {
 func (t *Tree) ExpiredNodes(now int64) []string {
 	var out []string
 	for p := range t.containers {
-		if reapable(t.nodes[p], now) {
+		if reapable(t.nodes.get(p), now) {
 			out = append(out, p)
 		}
 	}
 	for p := range t.ttls {
-		if reapable(t.nodes[p], now) {
+		if reapable(t.nodes.get(p), now) {
 			out = append(out, p)
 		}
 	}

@@ -7,6 +7,16 @@ import (
 	"github.com/herd-io/herd/server/proto"
 )
 
+// nodeMap returns the tree's nodes by path.
+func nodeMap(tr *Tree) map[string]*node {
+	m := make(map[string]*node, tr.nodes.len())
+	tr.nodes.all(func(n *node) bool {
+		m[n.path()] = n
+		return true
+	})
+	return m
+}
+
 // clock hands out increasing zxids and times, like a log would.
 type clock struct{ zxid, time int64 }
 

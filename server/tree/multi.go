@@ -153,7 +153,7 @@ func (t *Tree) check(c Caller, path string, version int32) error {
 	if err := ValidatePath(path); err != nil {
 		return err
 	}
-	n := t.nodes[path]
+	n := t.nodes.get(path)
 	if n == nil {
 		return proto.ErrNoNode
 	}

@@ -69,7 +69,7 @@ func TestMultiSuccess(t *testing.T) {
 		t.Errorf("r4/r5 %+v %+v", res[4], res[5])
 	}
 	// Flag 4 inside multi is a container, reported as create2.
-	if res[6].Op != proto.OpCreate2 || tr.nodes["/m/c"].kind != kindContainer || res[6].Stat.Czxid != tx.Zxid {
+	if res[6].Op != proto.OpCreate2 || tr.nodes.get("/m/c").kind() != kindContainer || res[6].Stat.Czxid != tx.Zxid {
 		t.Errorf("r6 %+v", res[6])
 	}
 	for _, r := range res {
@@ -161,7 +161,7 @@ func TestMultiACLAndTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	res = tr.Multi(ck.next(), anyone, []proto.MultiOp{ttl})
-	if res[0].Op != proto.OpCreate2 || tr.nodes["/t"].kind != kindTTL || tr.nodes["/t"].owner != 500 {
+	if res[0].Op != proto.OpCreate2 || tr.nodes.get("/t").kind() != kindTTL || tr.nodes.get("/t").owner() != 500 {
 		t.Fatalf("ttl in multi %+v", res)
 	}
 	// A TTL flag on op 1/15/19 makes ZooKeeper reject the whole request.
@@ -181,8 +181,8 @@ func TestMultiACLAndTTL(t *testing.T) {
 	plain.Create.TTL = 500
 	eph := createOp(proto.OpCreateContainer, "/e", proto.ModeEphemeral)
 	res = tr.Multi(ck.next(), Caller{Session: 9}, []proto.MultiOp{plain, eph})
-	if res[0].Op != proto.OpCreate || res[1].Op != proto.OpCreate || tr.nodes["/p"].kind != kindPersistent ||
-		tr.nodes["/e"].kind != kindEphemeral || tr.nodes["/e"].owner != 9 {
+	if res[0].Op != proto.OpCreate || res[1].Op != proto.OpCreate || tr.nodes.get("/p").kind() != kindPersistent ||
+		tr.nodes.get("/e").kind() != kindEphemeral || tr.nodes.get("/e").owner() != 9 {
 		t.Fatalf("%+v", res)
 	}
 	if res = tr.Multi(ck.next(), anyone, []proto.MultiOp{createOp(proto.OpCreate, "/f", 7)}); res[0].Err != proto.ErrBadArguments {

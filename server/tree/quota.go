@@ -57,11 +57,11 @@ func (q QuotaExceeded) String() string {
 // quotaPrefix returns the deepest path at or above path that has a quota
 // (DataTree.getMaxPrefixWithQuota), or "". The root never has one.
 func (t *Tree) quotaPrefix(path string) string {
-	if q := t.nodes[quotaPath]; q == nil || q.children == nil {
+	if q := t.nodes.get(quotaPath); q == nil || q.children == nil {
 		return "" // no quota anywhere: the common case costs one lookup
 	}
 	for p := path; p != rootPath && p != ""; p = parentOf(p) {
-		if t.nodes[quota.LimitPath(p)] != nil {
+		if t.nodes.get(quota.LimitPath(p)) != nil {
 			return p
 		}
 	}
@@ -122,11 +122,11 @@ func (t *Tree) overLimit(prefix, kind string, current, soft, hard int64) error {
 // quotaRecord parses the quota node at p; ok is false when it is missing or
 // unreadable (ZooKeeper would log and skip, or throw).
 func (t *Tree) quotaRecord(p string) (quota.Stats, bool) {
-	n := t.nodes[p]
+	n := t.nodes.get(p)
 	if n == nil {
 		return quota.Stats{}, false
 	}
-	s, err := quota.Parse(n.data)
+	s, err := quota.Parse(n.data())
 	return s, err == nil
 }
 
@@ -138,14 +138,14 @@ func (t *Tree) quotaCreated(path string, n *node) {
 		t.recountQuota(strings.TrimPrefix(parent, quotaPath), path)
 	}
 	if prefix := t.quotaPrefix(path); prefix != "" {
-		t.addQuotaUsage(prefix, int64(len(n.data)), 1)
+		t.addQuotaUsage(prefix, int64(n.dataLen()), 1)
 	}
 }
 
 // quotaDeleted is the delete hook.
 func (t *Tree) quotaDeleted(path string, n *node) {
 	if prefix := t.quotaPrefix(path); prefix != "" {
-		t.addQuotaUsage(prefix, -int64(len(n.data)), -1)
+		t.addQuotaUsage(prefix, -int64(n.dataLen()), -1)
 	}
 }
 
@@ -178,12 +178,12 @@ func (t *Tree) recountQuota(path, sp string) {
 	}
 	var walk func(p string)
 	walk = func(p string) {
-		n := t.nodes[p]
+		n := t.nodes.get(p)
 		if n == nil {
 			return
 		}
 		count++
-		bytes += int64(len(n.data))
+		bytes += int64(n.dataLen())
 		for _, c := range n.childNames() {
 			walk(childPath(p, c))
 		}
@@ -197,18 +197,9 @@ func (t *Tree) recountQuota(path, sp string) {
 // setQuotaData replaces a quota node's data in place (no version, no event),
 // undone if a multi rolls back.
 func (t *Tree) setQuotaData(p string, data []byte) {
-	n := t.nodes[p]
+	n := t.nodes.get(p)
 	if n == nil {
 		return
 	}
-	n = t.own(p, n)
-	old := n.data
-	t.dataSize += int64(len(data) - len(old))
-	n.data = data
-	if t.undo != nil {
-		t.onUndo(func() {
-			t.dataSize -= int64(len(n.data) - len(old))
-			n.data = old
-		})
-	}
+	t.replaceData(t.own(n), data)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -15,16 +16,28 @@ func checkInvariants(t *testing.T, tr *Tree) {
 	t.Helper()
 	var size int64
 	eph, cont, ttls := 0, 0, 0
-	for p, n := range tr.nodes {
-		size += int64(len(p) + len(n.data))
+	all := nodeMap(tr)
+	if len(all) != tr.nodes.len() {
+		t.Fatalf("the index counts %d nodes and holds %d", tr.nodes.len(), len(all))
+	}
+	for p, n := range all {
+		size += int64(len(p) + len(n.data()))
+		if tr.nodes.get(p) != n {
+			t.Fatalf("%s not found by its path", p)
+		}
 		if p != rootPath {
-			parent := tr.nodes[parentOf(p)]
+			parent := tr.nodes.get(parentOf(p))
 			if parent == nil {
 				t.Fatalf("%s has no parent", p)
 			}
 			names := parent.childNames()
 			if int(n.childIdx) >= len(names) || names[n.childIdx] != p[strings.LastIndexByte(p, '/')+1:] {
 				t.Fatalf("%s not at its index %d among its parent's children %v", p, n.childIdx, names)
+			}
+			// The name is a piece of the node's own buffer, so no older
+			// buffer of the node stays alive through it.
+			if !within(names[n.childIdx], n.buf) {
+				t.Fatalf("%s: its parent names it with a string outside its buffer", p)
 			}
 		}
 		if n.children != nil && len(*n.children) == 0 {
@@ -35,15 +48,20 @@ func checkInvariants(t *testing.T, tr *Tree) {
 			if p == rootPath {
 				child = "/" + name
 			}
-			if tr.nodes[child] == nil {
+			if tr.nodes.get(child) == nil {
 				t.Fatalf("dangling child %s", child)
 			}
 		}
-		switch n.kind {
+		switch n.kind() {
 		case kindEphemeral:
 			eph++
-			if _, ok := tr.ephemerals[n.owner][p]; !ok {
+			if _, ok := tr.ephemerals[n.owner()][p]; !ok {
 				t.Fatalf("%s missing from ephemerals", p)
+			}
+			for k := range tr.ephemerals[n.owner()] {
+				if k == p && !within(k, n.buf) {
+					t.Fatalf("%s: the ephemerals index keys it with a string outside its buffer", p)
+				}
 			}
 			if n.children != nil {
 				t.Fatalf("ephemeral %s has children", p)
@@ -64,6 +82,15 @@ func checkInvariants(t *testing.T, tr *Tree) {
 		t.Fatalf("indexes out of step: size %d/%d eph %d/%d cont %d/%d ttl %d/%d",
 			size, tr.dataSize, eph, tr.EphemeralCount(), cont, len(tr.containers), ttls, len(tr.ttls))
 	}
+}
+
+// within reports whether s lies in buf's memory.
+func within(s, buf string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	p, b := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(buf)))
+	return p >= b && p+uintptr(len(s)) <= b+uintptr(len(buf))
 }
 
 // randomOp builds a write sub-op over a small path space so that successes

@@ -45,7 +45,7 @@ func (t *Tree) GetData(c Caller, path string) ([]byte, proto.Stat, error) {
 	if err != nil {
 		return nil, proto.Stat{}, fmt.Errorf("getData %q: %w", path, err)
 	}
-	return n.data, n.stat(), nil
+	return n.data(), n.stat(), nil
 }
 
 // GetChildren returns the node's child names, sorted, and its Stat; -101,
@@ -78,7 +78,7 @@ func (t *Tree) AllChildrenNumber(c Caller, path string) (int32, error) {
 		return 0, fmt.Errorf("getAllChildrenNumber %q: %w", path, err)
 	}
 	if path == rootPath {
-		return int32(len(t.nodes) - 1), nil
+		return int32(t.nodes.len() - 1), nil
 	}
 	// ZooKeeper scans every key for the prefix; count the subtree instead.
 	return int32(t.countBelow(path)), nil

@@ -43,29 +43,25 @@ const maxSnapshotField = 64 << 20
 // WriteSnapshot encodes the whole tree to w. The bytes depend only on the
 // tree's contents, never on its history or on map order.
 func (t *Tree) WriteSnapshot(w io.Writer) error {
-	// One pass over the index collects the nodes with their paths, so the
-	// passes below need no map lookups.
-	type entry struct {
-		path string
-		n    *node
-	}
-	entries := make([]entry, 0, len(t.nodes))
-	for p, n := range t.nodes {
-		entries = append(entries, entry{p, n})
-	}
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.path, b.path) })
+	// The nodes, sorted by path: 8 bytes a node, as each knows its path.
+	nodes := make([]*node, 0, t.nodes.len())
+	t.nodes.all(func(n *node) bool {
+		nodes = append(nodes, n)
+		return true
+	})
+	slices.SortFunc(nodes, func(a, b *node) int { return strings.Compare(a.path(), b.path()) })
 
+	// ACL lists are numbered in order of first use. Most nodes share a
+	// list, so they are found by pointer before the lists are compared.
 	aclIndex := make(map[string]uint64)
-	byList := make(map[*[]proto.ACL]uint64) // fast path: most nodes share a list
+	byList := make(map[*[]proto.ACL]uint64)
 	var aclTable [][]proto.ACL
-	nodeACL := make([]uint64, len(entries))
 	var key []byte
-	for i, e := range entries {
-		if idx, ok := byList[e.n.acl]; ok {
-			nodeACL[i] = idx
+	for _, n := range nodes {
+		if _, ok := byList[n.acl]; ok {
 			continue
 		}
-		acl := e.n.acls()
+		acl := n.acls()
 		key = appendACL(key[:0], acl)
 		idx, ok := aclIndex[string(key)]
 		if !ok {
@@ -73,8 +69,7 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 			aclIndex[string(key)] = idx
 			aclTable = append(aclTable, acl)
 		}
-		byList[e.n.acl] = idx
-		nodeACL[i] = idx
+		byList[n.acl] = idx
 	}
 
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -83,23 +78,23 @@ func (t *Tree) WriteSnapshot(w io.Writer) error {
 	for _, acl := range aclTable {
 		buf = appendACL(buf, acl)
 	}
-	buf = binary.AppendUvarint(buf, uint64(len(entries)))
-	for i, e := range entries {
-		n := e.n
-		buf = appendString(buf, e.path)
-		if n.data == nil {
+	buf = binary.AppendUvarint(buf, uint64(len(nodes)))
+	for _, n := range nodes {
+		buf = appendString(buf, n.path())
+		if n.meta&metaNullData != 0 {
 			buf = binary.AppendUvarint(buf, 0)
 		} else {
-			buf = binary.AppendUvarint(buf, uint64(len(n.data))+1)
-			buf = append(buf, n.data...)
+			data := n.dataString()
+			buf = binary.AppendUvarint(buf, uint64(len(data))+1)
+			buf = append(buf, data...)
 		}
-		buf = binary.AppendUvarint(buf, nodeACL[i])
+		buf = binary.AppendUvarint(buf, byList[n.acl])
 		for _, v := range [...]int64{n.czxid, n.mzxid, n.ctime, n.mtime, n.pzxid,
 			int64(n.version), int64(n.cversion), int64(n.aversion)} {
 			buf = binary.AppendVarint(buf, v)
 		}
-		buf = append(buf, byte(n.kind))
-		buf = binary.AppendVarint(buf, n.owner)
+		buf = append(buf, byte(n.kind()))
+		buf = binary.AppendVarint(buf, n.owner())
 		buf = binary.AppendUvarint(buf, uint64(len(n.childNames())))
 		if len(buf) >= 32<<10 {
 			if _, err := bw.Write(buf); err != nil {
@@ -160,56 +155,52 @@ type decoder struct {
 	err error
 	v1  bool // no child counts
 
-	// Paths and data are read into shared chunks rather than one allocation
-	// each (see chunk). Paths become strings only when their chunk is full,
-	// so a node's path is set in the second pass.
-	data  chunk
-	paths chunk
-	// pathsFrom is the first entry whose path lies in paths.buf.
-	pathsFrom int
-	entries   []entry
+	// Each node's path, data and owner are read into a shared chunk rather
+	// than an allocation each (see chunk).
+	bufs    chunk
+	entries []entry
 }
 
 // entry is a node read in the first pass, before it is linked.
 type entry struct {
-	n          *node
-	path       string
-	start, end int32  // the path's bytes in the decoder's path chunk
-	children   uint64 // as the snapshot says (version 2)
+	n        *node
+	children uint64 // as the snapshot says (version 2)
 }
 
 // chunk hands out pieces of one backing buffer, so restoring a big tree
-// costs one allocation per chunk instead of one or two per node and no
-// size-class rounding. A chunk stays alive while any piece of it does: a
-// znode whose data is later replaced keeps its old bytes until every
-// other piece of that chunk goes too, which bounds the waste by the data a
-// restore read.
+// costs one allocation per chunk instead of one per node and no size-class
+// rounding. A chunk stays alive while any piece of it does: a znode whose
+// data is later replaced keeps its old bytes until every other piece of
+// that chunk goes too, which bounds the waste by the data a restore read.
 type chunk struct {
 	buf []byte
 }
 
-// chunkSize is the size of one backing buffer; a field larger than an
+// chunkSize is the size of one backing buffer; a piece larger than an
 // eighth of it gets its own.
 const chunkSize = 256 << 10
 
-// take returns a piece of n bytes read from r, capacity n (an append never
-// writes into its neighbour), and whether it came from a fresh buffer.
-func (c *chunk) take(r io.Reader, n int) ([]byte, bool, error) {
-	fresh := false
+// take returns a piece of n bytes, capacity n (an append never writes into
+// its neighbour). Only the last piece taken may be trimmed (see trim).
+func (c *chunk) take(n int) []byte {
 	if n > chunkSize/8 {
-		b := make([]byte, n)
-		_, err := io.ReadFull(r, b)
-		return b, true, err
+		return make([]byte, n)
 	}
 	if cap(c.buf)-len(c.buf) < n {
 		c.buf = make([]byte, 0, chunkSize)
-		fresh = true
 	}
 	off := len(c.buf)
 	c.buf = c.buf[:off+n]
-	b := c.buf[off : off+n : off+n]
-	_, err := io.ReadFull(r, b)
-	return b, fresh, err
+	return c.buf[off : off+n : off+n]
+}
+
+// trim gives the last k bytes of the last piece taken, b, back to the
+// chunk, and returns the rest of b.
+func (c *chunk) trim(b []byte, k int) []byte {
+	if len(c.buf) > 0 && len(b) > 0 && &c.buf[len(c.buf)-1] == &b[len(b)-1] {
+		c.buf = c.buf[:len(c.buf)-k]
+	}
+	return b[:len(b)-k]
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -240,69 +231,28 @@ func (d *decoder) varint() int64 {
 	return v
 }
 
-// emptyData is every restored node's empty (not null) data: one shared,
-// zero-capacity slice.
+// emptyData is every node's empty (not null) data: one shared, zero-capacity
+// slice.
 var emptyData = []byte{}
 
-// dataBytes reads a node's n bytes of data into the data chunk.
-func (d *decoder) dataBytes(n uint64) []byte {
+// readFull reads len(b) bytes into b.
+func (d *decoder) readFull(b []byte) {
 	if d.err != nil {
-		return nil
+		return
 	}
-	if n > maxSnapshotField {
-		d.fail("field of %d bytes", n)
-		return nil
-	}
-	if n == 0 {
-		return emptyData
-	}
-	b, _, err := d.data.take(d.r, int(n))
-	if err != nil {
+	if _, err := io.ReadFull(d.r, b); err != nil {
 		d.fail("%v", err)
 	}
-	return b
 }
 
-// path reads entry i's path into the path chunk. When that starts a new
-// chunk, the paths of the full one become strings.
-func (d *decoder) path(i int) {
+// length reads a path or data length, bounded by maxSnapshotField.
+func (d *decoder) length() int {
 	n := d.uvarint()
-	if d.err != nil {
-		return
-	}
 	if n > maxSnapshotField {
 		d.fail("field of %d bytes", n)
-		return
+		return 0
 	}
-	old := d.paths.buf
-	b, fresh, err := d.paths.take(d.r, int(n))
-	if err != nil {
-		d.fail("%v", err)
-		return
-	}
-	e := &d.entries[i]
-	switch {
-	case n > chunkSize/8: // its own buffer: a string now
-		e.path = string(b)
-		e.start, e.end = -1, -1
-		return
-	case fresh:
-		d.sealPaths(old, i)
-	}
-	e.end = int32(len(d.paths.buf))
-	e.start = e.end - int32(n)
-}
-
-// sealPaths turns the paths of entries pathsFrom..upTo-1, held in buf,
-// into strings: one string for the whole chunk, each path a piece of it.
-func (d *decoder) sealPaths(buf []byte, upTo int) {
-	s := string(buf)
-	for j := d.pathsFrom; j < upTo; j++ {
-		if e := &d.entries[j]; e.start >= 0 {
-			e.path = s[e.start:e.end]
-		}
-	}
-	d.pathsFrom = upTo
+	return int(n)
 }
 
 // string reads a short string (of an ACL) with one allocation.
@@ -375,6 +325,7 @@ func (d *decoder) tree() (*Tree, error) {
 	const block = 4096
 	d.entries = make([]entry, 0, min(count, 1<<16))
 	var nodes []node
+	var pathBuf []byte
 	for i := uint64(0); i < count && d.err == nil; i++ {
 		if len(nodes) == 0 {
 			nodes = make([]node, min(count-i, block))
@@ -387,43 +338,68 @@ func (d *decoder) tree() (*Tree, error) {
 			d.entries = slices.Grow(d.entries, len(d.entries))
 		}
 		d.entries = append(d.entries, entry{n: n})
-		d.node(len(d.entries)-1, acls)
+		d.node(len(d.entries)-1, acls, &pathBuf)
 	}
 	if d.err != nil {
 		return nil, d.err
 	}
-	d.sealPaths(d.paths.buf, len(d.entries))
 	t := newEmpty(len(d.entries))
 	if err := d.link(t); err != nil {
 		return nil, err
 	}
-	if t.nodes[rootPath] == nil {
+	if t.nodes.get(rootPath) == nil {
 		return nil, fmt.Errorf("%w: no root", ErrBadSnapshot)
 	}
 	return t, nil
 }
 
-// node reads entry i's node (first pass).
-func (d *decoder) node(i int, acls []*[]proto.ACL) {
-	d.path(i)
+// node reads entry i's node (first pass). Its path, data and owner go into
+// one piece of the chunk, laid out as node.layout does; the owner's 8 bytes
+// are reserved and given back for a node without one, since the kind comes
+// after the data.
+func (d *decoder) node(i int, acls []*[]proto.ACL, pathBuf *[]byte) {
 	e := &d.entries[i]
 	n := e.n
-	if l := d.uvarint(); l > 0 {
-		n.data = d.dataBytes(l - 1)
+	plen := d.length()
+	if d.err != nil {
+		return
 	}
+	if plen > maxPathLen {
+		d.fail("path of %d bytes", plen)
+		return
+	}
+	*pathBuf = slices.Grow((*pathBuf)[:0], plen)[:plen]
+	d.readFull(*pathBuf)
+	null := false
+	dlen := 0
+	switch l := d.uvarint(); {
+	case l == 0:
+		null = true
+	case l-1 > maxSnapshotField:
+		d.fail("field of %d bytes", l-1)
+	default:
+		dlen = int(l - 1)
+	}
+	if d.err != nil {
+		return
+	}
+	b := d.bufs.take(plen + dlen + ownerSize)
+	copy(b, *pathBuf)
+	d.readFull(b[plen : plen+dlen])
 	idx := d.uvarint()
 	for _, p := range []*int64{&n.czxid, &n.mzxid, &n.ctime, &n.mtime, &n.pzxid} {
 		*p = d.varint()
 	}
 	n.version, n.cversion, n.aversion = d.int32(), d.int32(), d.int32()
+	var k kind
 	if d.err == nil {
-		k, err := d.r.ReadByte()
+		kb, err := d.r.ReadByte()
 		if err != nil {
 			d.fail("%v", err)
 		}
-		n.kind = kind(k)
+		k = kind(kb)
 	}
-	n.owner = d.varint()
+	owner := d.varint()
 	if !d.v1 {
 		e.children = d.uvarint()
 	}
@@ -433,10 +409,20 @@ func (d *decoder) node(i int, acls []*[]proto.ACL) {
 	case idx >= uint64(len(acls)):
 		d.fail("ACL index %d", idx)
 		return
-	case n.kind > kindTTL:
-		d.fail("node kind %d", n.kind)
+	case k > kindTTL:
+		d.fail("node kind %d", k)
 		return
 	}
+	if k.hasOwner() {
+		putOwner(b[plen+dlen:], owner)
+	} else {
+		b = d.bufs.trim(b, ownerSize)
+	}
+	n.meta = uint32(plen) | uint32(k)<<metaPathBits
+	if null {
+		n.meta |= metaNullData
+	}
+	n.buf = bytesString(b)
 	n.acl = acls[idx]
 }
 
@@ -454,8 +440,9 @@ func (d *decoder) link(t *Tree) error {
 	total := uint64(len(d.entries))
 	for i := range d.entries {
 		e := &d.entries[i]
-		path, n := e.path, e.n
-		if i > 0 && path <= maxPath && t.nodes[path] != nil {
+		n := e.n
+		path := n.path()
+		if i > 0 && path <= maxPath && t.nodes.get(path) != nil {
 			return fmt.Errorf("%w: duplicate path %q", ErrBadSnapshot, path)
 		}
 		n.gen = t.gen
@@ -479,15 +466,15 @@ func (d *decoder) link(t *Tree) error {
 			case prev != nil && pp == prevPath:
 				p = prev
 			default:
-				p = t.nodes[pp]
+				p = t.nodes.get(pp)
 			}
 			if p == nil {
 				return fmt.Errorf("%w: %q has no parent", ErrBadSnapshot, path)
 			}
 			parentPath, parent = pp, p
-			appendChild(p, path[strings.LastIndexByte(path, '/')+1:], n)
+			appendChild(p, n)
 		}
-		t.put(path, n)
+		t.put(n)
 		prevPath, prev = path, n
 		if i == 0 || path > maxPath {
 			maxPath = path
@@ -496,7 +483,7 @@ func (d *decoder) link(t *Tree) error {
 	if !d.v1 {
 		for i := range d.entries {
 			if e := &d.entries[i]; uint64(len(e.n.childNames())) != e.children {
-				return fmt.Errorf("%w: %q has %d children, the snapshot says %d", ErrBadSnapshot, e.path, len(e.n.childNames()), e.children)
+				return fmt.Errorf("%w: %q has %d children, the snapshot says %d", ErrBadSnapshot, e.n.path(), len(e.n.childNames()), e.children)
 			}
 		}
 	}
@@ -513,7 +500,7 @@ func (d *decoder) link(t *Tree) error {
 func (t *Tree) Clone() *Tree {
 	t.gen = t.gens.Add(1) // every current node is now shared
 	c := &Tree{
-		nodes:      maps.Clone(t.nodes),
+		nodes:      t.nodes.clone(),
 		ephemerals: make(map[int64]map[string]struct{}, len(t.ephemerals)),
 		containers: maps.Clone(t.containers),
 		ttls:       maps.Clone(t.ttls),

@@ -22,25 +22,25 @@ func encodeOrder(tr *Tree, paths []string, magic string, tail func(buf []byte, p
 	buf := []byte(magic)
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for _, p := range paths {
-		buf = appendACL(buf, tr.nodes[p].acls())
+		buf = appendACL(buf, tr.nodes.get(p).acls())
 	}
 	buf = binary.AppendUvarint(buf, uint64(len(paths)))
 	for i, p := range paths {
-		n := tr.nodes[p]
+		n := tr.nodes.get(p)
 		buf = appendString(buf, p)
-		if n.data == nil {
+		if n.data() == nil {
 			buf = binary.AppendUvarint(buf, 0)
 		} else {
-			buf = binary.AppendUvarint(buf, uint64(len(n.data))+1)
-			buf = append(buf, n.data...)
+			buf = binary.AppendUvarint(buf, uint64(len(n.data()))+1)
+			buf = append(buf, n.data()...)
 		}
 		buf = binary.AppendUvarint(buf, uint64(i))
 		for _, v := range [...]int64{n.czxid, n.mzxid, n.ctime, n.mtime, n.pzxid,
 			int64(n.version), int64(n.cversion), int64(n.aversion)} {
 			buf = binary.AppendVarint(buf, v)
 		}
-		buf = append(buf, byte(n.kind))
-		buf = binary.AppendVarint(buf, n.owner)
+		buf = append(buf, byte(n.kind()))
+		buf = binary.AppendVarint(buf, n.owner())
 		if tail != nil {
 			buf = tail(buf, p)
 		}
@@ -52,7 +52,7 @@ func encodeOrder(tr *Tree, paths []string, magic string, tail func(buf []byte, p
 // children, but never in WriteSnapshot's sorted order.
 func parentsFirst(tr *Tree) []string {
 	var paths []string
-	for p := range tr.nodes {
+	for p := range nodeMap(tr) {
 		paths = append(paths, p)
 	}
 	slices.SortFunc(paths, func(a, b string) int {

@@ -57,25 +57,25 @@ func sampleTree(t *testing.T) *Tree {
 // equalTrees compares every stored field, index and counter.
 func equalTrees(t *testing.T, a, b *Tree) {
 	t.Helper()
-	if len(a.nodes) != len(b.nodes) {
-		t.Fatalf("%d vs %d nodes", len(a.nodes), len(b.nodes))
+	if a.nodes.len() != b.nodes.len() {
+		t.Fatalf("%d vs %d nodes", a.nodes.len(), b.nodes.len())
 	}
-	for p, n := range a.nodes {
-		m := b.nodes[p]
+	for p, n := range nodeMap(a) {
+		m := b.nodes.get(p)
 		if m == nil {
 			t.Fatalf("%s missing", p)
 		}
-		if (n.data == nil) != (m.data == nil) {
+		if (n.data() == nil) != (m.data() == nil) {
 			t.Fatalf("%s: null data not preserved", p)
 		}
+		// buf and meta compare as values: path, data, owner, kind.
 		nc, mc := *n, *m
-		nc.data, mc.data = nil, nil
 		// Children are a set kept in no particular order.
 		nc.children, mc.children, nc.childIdx, mc.childIdx = nil, nil, 0, 0
 		if !reflect.DeepEqual(sortedNames(n.childNames()), sortedNames(m.childNames())) {
 			t.Fatalf("%s: children %v vs %v", p, n.childNames(), m.childNames())
 		}
-		if !bytes.Equal(n.data, m.data) || !reflect.DeepEqual(nc, mc) {
+		if !bytes.Equal(n.data(), m.data()) || !reflect.DeepEqual(nc, mc) {
 			t.Fatalf("%s: %+v vs %+v", p, *n, *m)
 		}
 	}

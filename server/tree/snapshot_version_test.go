@@ -99,9 +99,9 @@ func TestSnapshotRoundTripBigTree(t *testing.T) {
 	}
 	back.SetOptions(tr.Options())
 	// Restored data shares chunks: no piece may reach into its neighbour.
-	for p, n := range back.nodes {
-		if cap(n.data) != len(n.data) {
-			t.Fatalf("%s: data of length %d has capacity %d", p, len(n.data), cap(n.data))
+	for p, n := range nodeMap(back) {
+		if cap(n.data()) != len(n.data()) {
+			t.Fatalf("%s: data of length %d has capacity %d", p, len(n.data()), cap(n.data()))
 		}
 	}
 	// Both trees go on alike: writes, a session's ephemerals, quota stats.
@@ -160,7 +160,7 @@ func encodeOrderV2(tr *Tree, paths []string, override map[string]uint64) []byte 
 	return encodeOrder(tr, paths, snapshotMagic, func(buf []byte, p string) []byte {
 		c, ok := override[p]
 		if !ok {
-			c = uint64(len(tr.nodes[p].childNames()))
+			c = uint64(len(tr.nodes.get(p).childNames()))
 		}
 		return binary.AppendUvarint(buf, c)
 	})

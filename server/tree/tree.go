@@ -1,8 +1,11 @@
 package tree
 
 import (
+	"encoding/binary"
 	"slices"
+	"strings"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/herd-io/herd/server/proto"
 )
@@ -58,17 +61,20 @@ const (
 	maxTTL         int64 = 0xFFFFFFFFFF
 )
 
-// node is one znode. Its path is the key in Tree.nodes. After Clone a node
-// may be shared by several trees; a tree writes only nodes carrying its own
-// gen and copies the others first (see own).
+// node is one znode. After Clone a node may be shared by several trees; a
+// tree writes only nodes carrying its own gen and copies the others first
+// (see own).
 //
-// The layout is what a million znodes cost: 112 bytes (a size class). The
-// ACL is a pointer to a shared list (8 bytes, not a 24-byte slice), and the
-// child names are an unordered list, each child knowing its place in it
-// (childIdx, in what was padding), so a delete swaps the last name into the
-// gap: 16 bytes a child where a set cost about 56.
+// The layout is what a million znodes cost: 96 bytes (a size class), plus
+// one allocation holding the path, the data and, for ephemeral and TTL
+// nodes, the owner (see layout). The ACL is a pointer to a shared list (8
+// bytes, not a 24-byte slice), and the child names are an unordered list,
+// each child knowing its place in it (childIdx), so a delete swaps the last
+// name into the gap: 16 bytes a child where a set cost about 56.
 type node struct {
-	data []byte // nil is ZooKeeper's null buffer
+	// buf is the path, then the data, then for an ephemeral or TTL node the
+	// owner, big-endian (8 bytes). It never changes: setData makes a new one.
+	buf string
 	// acl points at a list shared by the nodes that have it (see aclCache).
 	acl *[]proto.ACL
 	// children holds the child names in no order (nil for a leaf).
@@ -78,7 +84,8 @@ type node struct {
 	ctime    int64
 	mtime    int64
 	pzxid    int64
-	owner    int64 // session id for ephemerals, ttl for TTL nodes
+	// meta is the path's length, the kind and whether the data is null.
+	meta uint32
 	// gen is 32 bits: gens grow by two a snapshot, so they repeat only
 	// after two billion snapshots.
 	gen      uint32
@@ -86,10 +93,103 @@ type node struct {
 	version  int32
 	cversion int32 // stored: number of child creations
 	aversion int32
-	kind     kind
 }
 
-func (n *node) numChildren() int32 { return int32(len(n.childNames())) }
+// meta's fields.
+const (
+	metaPathBits = 28 // paths up to 256 MiB; requests are far smaller
+	metaPathMask = 1<<metaPathBits - 1
+	metaKindMask = 3 << metaPathBits
+	metaNullData = 1 << 30
+	ownerSize    = 8
+)
+
+// maxPathLen is the longest path a node can hold.
+const maxPathLen = metaPathMask
+
+// newNode returns a node of kind k at path with data (nil is null) and, for
+// an ephemeral or TTL node, owner (the session id or the ttl).
+func newNode(path string, data []byte, k kind, owner int64) *node {
+	n := &node{}
+	n.layout(path, data, k, owner)
+	return n
+}
+
+// layout sets the node's path, data, kind and owner in one new allocation.
+func (n *node) layout(path string, data []byte, k kind, owner int64) {
+	size := len(path) + len(data)
+	if k.hasOwner() {
+		size += ownerSize
+	}
+	b := make([]byte, size)
+	copy(b[copy(b, path):], data)
+	if k.hasOwner() {
+		putOwner(b[size-ownerSize:], owner)
+	}
+	n.meta = uint32(len(path)) | uint32(k)<<metaPathBits
+	if data == nil {
+		n.meta |= metaNullData
+	}
+	n.buf = bytesString(b)
+}
+
+// bytesString returns b as a string without copying; b must not change.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func putOwner(b []byte, v int64) { binary.BigEndian.PutUint64(b, uint64(v)) }
+
+// hasOwner reports whether nodes of kind k store an owner: ephemeral (1) and
+// TTL (3) nodes, the kinds with the low bit set.
+func (k kind) hasOwner() bool { return k&1 == 1 }
+
+// path returns the node's path ("/" for the root).
+func (n *node) path() string { return n.buf[:n.meta&metaPathMask] }
+
+// name returns the last element of the node's path, a piece of its buffer.
+func (n *node) name() string {
+	p := n.path()
+	return p[strings.LastIndexByte(p, '/')+1:]
+}
+
+func (n *node) kind() kind { return kind(n.meta & metaKindMask >> metaPathBits) }
+
+// ownerLen is the bytes the owner takes at the end of buf: 8 or 0.
+func (n *node) ownerLen() int { return int(n.meta>>metaPathBits&1) * ownerSize }
+
+// dataString returns the node's data as a piece of its buffer.
+func (n *node) dataString() string {
+	return n.buf[n.meta&metaPathMask : len(n.buf)-n.ownerLen()]
+}
+
+// data returns the node's data, nil for ZooKeeper's null buffer. The slice
+// is the node's and must not be modified.
+func (n *node) data() []byte {
+	if n.meta&metaNullData != 0 {
+		return nil
+	}
+	s := n.dataString()
+	if len(s) == 0 {
+		return emptyData
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
+func (n *node) dataLen() int { return len(n.buf) - int(n.meta&metaPathMask) - n.ownerLen() }
+
+// owner is the session id of an ephemeral node, the ttl of a TTL node, and
+// 0 for the others.
+func (n *node) owner() int64 {
+	if n.ownerLen() == 0 {
+		return 0
+	}
+	b := unsafe.Slice(unsafe.StringData(n.buf[len(n.buf)-ownerSize:]), ownerSize)
+	return int64(binary.BigEndian.Uint64(b))
+}
 
 // childNames returns the child names, in no order; the slice is the node's.
 func (n *node) childNames() []string {
@@ -102,29 +202,39 @@ func (n *node) childNames() []string {
 // acls returns the node's ACL list, which must not be modified.
 func (n *node) acls() []proto.ACL { return *n.acl }
 
-// stat renders the node's Stat as clients see it.
+// stat renders the node's Stat as clients see it. It is a wrapper small
+// enough to inline, so that statTo writes straight into the caller's Stat
+// (a returned Stat was copied twice on every read's path).
 func (n *node) stat() proto.Stat {
-	nc := n.numChildren()
-	s := proto.Stat{
+	var s proto.Stat
+	n.statTo(&s)
+	return s
+}
+
+func (n *node) statTo(s *proto.Stat) {
+	var nc int32
+	if n.children != nil {
+		nc = int32(len(*n.children))
+	}
+	*s = proto.Stat{
 		Czxid: n.czxid, Mzxid: n.mzxid, Ctime: n.ctime, Mtime: n.mtime,
 		Version: n.version, Cversion: 2*n.cversion - nc, Aversion: n.aversion,
-		DataLength: int32(len(n.data)), NumChildren: nc, Pzxid: n.pzxid,
+		DataLength: int32(n.dataLen()), NumChildren: nc, Pzxid: n.pzxid,
 	}
-	if n.kind == kindEphemeral {
-		s.EphemeralOwner = n.owner
+	if n.kind() == kindEphemeral {
+		s.EphemeralOwner = n.owner()
 	}
-	return s
 }
 
 // storedOwner is the ephemeralOwner ZooKeeper stores for the node.
 func (n *node) storedOwner() int64 {
-	switch n.kind {
+	switch n.kind() {
 	case kindEphemeral:
-		return n.owner
+		return n.owner()
 	case kindContainer:
 		return containerOwner
 	case kindTTL:
-		return ttlOwnerBits | n.owner
+		return ttlOwnerBits | n.owner()
 	}
 	return 0
 }
@@ -132,7 +242,7 @@ func (n *node) storedOwner() int64 {
 // Tree is the znode tree. The zero value is not usable; call New. A Tree is
 // not safe for concurrent use.
 type Tree struct {
-	nodes      map[string]*node
+	nodes      pathIndex
 	ephemerals map[int64]map[string]struct{} // session -> paths
 	containers map[string]struct{}
 	ttls       map[string]struct{}
@@ -161,19 +271,24 @@ const (
 // (world READ only, aversion -1), all with empty data and zero stats.
 func New() *Tree {
 	t := newEmpty(4)
-	t.put(rootPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
-	t.put(zkPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
-	t.put(quotaPath, &node{data: []byte{}, acl: openACL, gen: t.gen})
-	t.put(configPath, &node{data: []byte{}, acl: readACL, aversion: -1, gen: t.gen})
-	appendChild(t.nodes[rootPath], "zookeeper", t.nodes[zkPath])
-	appendChild(t.nodes[zkPath], "quota", t.nodes[quotaPath])
-	appendChild(t.nodes[zkPath], "config", t.nodes[configPath])
+	builtin := func(path string, acl *[]proto.ACL) *node {
+		n := newNode(path, []byte{}, kindPersistent, 0)
+		n.acl, n.gen = acl, t.gen
+		t.put(n)
+		return n
+	}
+	root, zk := builtin(rootPath, openACL), builtin(zkPath, openACL)
+	quota, config := builtin(quotaPath, openACL), builtin(configPath, readACL)
+	config.aversion = -1
+	appendChild(root, zk)
+	appendChild(zk, quota)
+	appendChild(zk, config)
 	return t
 }
 
 func newEmpty(size int) *Tree {
 	t := &Tree{
-		nodes:      make(map[string]*node, size),
+		nodes:      newPathIndex(size),
 		ephemerals: make(map[int64]map[string]struct{}),
 		containers: make(map[string]struct{}),
 		ttls:       make(map[string]struct{}),
@@ -183,10 +298,10 @@ func newEmpty(size int) *Tree {
 	return t
 }
 
-// own returns a node at path that this tree may modify: n itself, or a copy
-// (with its own children set) that replaces n in the index if n is shared
-// with a clone.
-func (t *Tree) own(path string, n *node) *node {
+// own returns a node that this tree may modify: n itself, or a copy (with
+// its own children list) that replaces n in the index if n is shared with a
+// clone.
+func (t *Tree) own(n *node) *node {
 	if n.gen == t.gen {
 		return n
 	}
@@ -196,10 +311,7 @@ func (t *Tree) own(path string, n *node) *node {
 		names := slices.Clone(*n.children)
 		cp.children = &names
 	}
-	if path == "" {
-		path = rootPath
-	}
-	t.nodes[path] = &cp
+	t.nodes.set(&cp)
 	return &cp
 }
 
@@ -216,16 +328,18 @@ func (t *Tree) SetOptions(o Options) { t.opts = o }
 // Options returns the tree's configuration.
 func (t *Tree) Options() Options { return t.opts }
 
-// put inserts n at path into the indexes (not into its parent's children).
-func (t *Tree) put(path string, n *node) {
-	t.nodes[path] = n
-	t.dataSize += int64(len(path) + len(n.data))
-	switch n.kind {
+// put inserts n into the indexes (not into its parent's children).
+func (t *Tree) put(n *node) {
+	path := n.path()
+	t.nodes.set(n)
+	t.dataSize += int64(len(path) + n.dataLen())
+	switch n.kind() {
 	case kindEphemeral:
-		s := t.ephemerals[n.owner]
+		owner := n.owner()
+		s := t.ephemerals[owner]
 		if s == nil {
 			s = make(map[string]struct{})
-			t.ephemerals[n.owner] = s
+			t.ephemerals[owner] = s
 		}
 		s[path] = struct{}{}
 	case kindContainer:
@@ -236,15 +350,17 @@ func (t *Tree) put(path string, n *node) {
 }
 
 // remove undoes put.
-func (t *Tree) remove(path string, n *node) {
-	delete(t.nodes, path)
-	t.dataSize -= int64(len(path) + len(n.data))
-	switch n.kind {
+func (t *Tree) remove(n *node) {
+	path := n.path()
+	t.nodes.del(path)
+	t.dataSize -= int64(len(path) + n.dataLen())
+	switch n.kind() {
 	case kindEphemeral:
-		if s := t.ephemerals[n.owner]; s != nil {
+		owner := n.owner()
+		if s := t.ephemerals[owner]; s != nil {
 			delete(s, path)
 			if len(s) == 0 {
-				delete(t.ephemerals, n.owner)
+				delete(t.ephemerals, owner)
 			}
 		}
 	case kindContainer:
@@ -254,14 +370,29 @@ func (t *Tree) remove(path string, n *node) {
 	}
 }
 
-// appendChild adds child, named name, to parent's children. Both must be
-// this tree's own (or new).
-func appendChild(parent *node, name string, child *node) {
+// rekey points the kind indexes' keys at n's current buffer, after n got a
+// new one with the same path (setData), so they do not keep the old alive.
+// Go's map assignment replaces the key of an existing string entry.
+func (t *Tree) rekey(n *node) {
+	path := n.path()
+	switch n.kind() {
+	case kindEphemeral:
+		t.ephemerals[n.owner()][path] = struct{}{}
+	case kindContainer:
+		t.containers[path] = struct{}{}
+	case kindTTL:
+		t.ttls[path] = struct{}{}
+	}
+}
+
+// appendChild adds child to parent's children. Both must be this tree's own
+// (or new).
+func appendChild(parent *node, child *node) {
 	if parent.children == nil {
 		parent.children = new([]string)
 	}
 	child.childIdx = int32(len(*parent.children))
-	*parent.children = append(*parent.children, name)
+	*parent.children = append(*parent.children, child.name())
 }
 
 // removed is what removeChild changed, for putBack.
@@ -316,11 +447,11 @@ func (t *Tree) ownChild(parentPath, name string) *node {
 	}
 	b = append(b, '/')
 	b = append(b, name...)
-	n := t.nodes[string(b)] // no allocation for the lookup
+	n := t.nodes.getBytes(b)
 	if n.gen == t.gen {
 		return n
 	}
-	return t.own(string(b), n)
+	return t.own(n)
 }
 
 // childPath joins a parent's path and a child's name.
@@ -336,7 +467,7 @@ func (t *Tree) get(path string) *node {
 	if path == "" {
 		path = rootPath
 	}
-	return t.nodes[path]
+	return t.nodes.get(path)
 }
 
 // emit records an event unless a multi is running and later rolls it back
@@ -355,7 +486,7 @@ func (t *Tree) TakeEvents() []Event {
 
 // NodeCount is the znode count as ZooKeeper reports it (zk_znode_count): the
 // root is counted twice there (under "" and "/"), so a fresh tree reports 5.
-func (t *Tree) NodeCount() int { return len(t.nodes) + 1 }
+func (t *Tree) NodeCount() int { return t.nodes.len() + 1 }
 
 // EphemeralCount is the number of session-owned ephemeral nodes.
 func (t *Tree) EphemeralCount() int {

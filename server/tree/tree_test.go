@@ -148,13 +148,13 @@ func TestSequenceSuffix(t *testing.T) {
 func TestSequenceOverflowFormat(t *testing.T) {
 	tr, ck := New(), &clock{}
 	mustCreate(t, tr, ck, anyone, "/q", 0)
-	tr.nodes["/q"].cversion = 2147483647
+	tr.nodes.get("/q").cversion = 2147483647
 	p := mustCreate(t, tr, ck, anyone, "/q/n", proto.ModePersistentSequential)
 	q := mustCreate(t, tr, ck, anyone, "/q/n", proto.ModePersistentSequential)
 	if p != "/q/n2147483647" || q != "/q/n-2147483648" {
 		t.Fatalf("%s %s", p, q)
 	}
-	tr.nodes["/q"].cversion = -1
+	tr.nodes.get("/q").cversion = -1
 	if r := mustCreate(t, tr, ck, anyone, "/q/n", proto.ModePersistentSequential); r != "/q/n-000000001" {
 		t.Fatalf("%s", r)
 	}
@@ -240,7 +240,7 @@ func TestTTLValidation(t *testing.T) {
 			t.Errorf("%s: TTL node shows owner %x", c.name, st.EphemeralOwner)
 		}
 	}
-	if n := tr.nodes["/ta"]; n.kind != kindTTL || n.storedOwner() != -0x100000000000000|1000 {
+	if n := tr.nodes.get("/ta"); n.kind() != kindTTL || n.storedOwner() != -0x100000000000000|1000 {
 		t.Fatalf("stored owner %x", uint64(n.storedOwner()))
 	}
 }
@@ -253,11 +253,11 @@ func TestCreateModes(t *testing.T) {
 		t.Fatalf("ephemeral %+v %v", st, err)
 	}
 	_, st, err = tr.Create(ck.next(), c, proto.OpCreateContainer, "/c", nil, open, proto.ModeContainer, 0)
-	if err != nil || st.EphemeralOwner != 0 || tr.nodes["/c"].storedOwner() != -0x8000000000000000 {
+	if err != nil || st.EphemeralOwner != 0 || tr.nodes.get("/c").storedOwner() != -0x8000000000000000 {
 		t.Fatalf("container %+v %v", st, err)
 	}
 	// Op 1 with flag 4 makes a plain persistent node, as ZooKeeper's CreateTxn does.
-	if _, _, err = tr.Create(ck.next(), c, proto.OpCreate, "/p", nil, open, proto.ModeContainer, 0); err != nil || tr.nodes["/p"].kind != kindPersistent {
+	if _, _, err = tr.Create(ck.next(), c, proto.OpCreate, "/p", nil, open, proto.ModeContainer, 0); err != nil || tr.nodes.get("/p").kind() != kindPersistent {
 		t.Fatalf("op 1 flag 4: %v", err)
 	}
 	// Containers may have children; TTL and persistent may too.

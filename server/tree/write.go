@@ -28,7 +28,7 @@ func (t *Tree) delete(tx Txn, c Caller, path string, version int32) error {
 	if err := checkACL(c, parent.acls(), proto.PermDelete); err != nil {
 		return err
 	}
-	n := t.nodes[path]
+	n := t.nodes.get(path)
 	if n == nil {
 		return proto.ErrNoNode
 	}
@@ -53,9 +53,9 @@ func checkVersion(current, expected int32) error {
 // unlink removes a checked, childless node from the tree.
 func (t *Tree) unlink(tx Txn, path string, n *node) {
 	pp := parentOf(path)
-	parent := t.own(pp, t.nodes[pp])
+	parent := t.own(t.get(pp))
 	oldPz := parent.pzxid
-	t.remove(path, n)
+	t.remove(n)
 	gap := t.removeChild(pp, parent, n)
 	// Only move pzxid forward, as DataTree.deleteNode does.
 	if tx.Zxid > parent.pzxid {
@@ -65,7 +65,7 @@ func (t *Tree) unlink(tx Txn, path string, n *node) {
 	t.emit(proto.EventNodeChildrenChanged, pp)
 	if t.undo != nil {
 		t.onUndo(func() {
-			t.put(path, n)
+			t.put(n)
 			gap.putBack()
 			parent.pzxid = oldPz
 		})
@@ -87,36 +87,63 @@ func (t *Tree) setData(tx Txn, c Caller, path string, data []byte, version int32
 	if err := ValidatePath(path); err != nil {
 		return nil, err
 	}
-	n := t.nodes[path]
+	n := t.nodes.get(path)
 	if n == nil {
 		return nil, proto.ErrNoNode
 	}
 	if err := checkACL(c, n.acls(), proto.PermWrite); err != nil {
 		return nil, err
 	}
-	if err := t.checkQuota(path, int64(len(data)-len(n.data)), 0); err != nil {
+	if err := t.checkQuota(path, int64(len(data)-n.dataLen()), 0); err != nil {
 		return nil, err
 	}
 	if err := checkVersion(n.version, version); err != nil {
 		return nil, err
 	}
-	n = t.own(path, n)
+	n = t.own(n)
 	old := *n
-	data = cloneBytes(data)
-	t.dataSize += int64(len(data) - len(n.data))
-	n.data = data
+	oldLen := n.dataLen()
+	t.replaceData(n, data)
 	n.version++
 	n.mzxid = tx.Zxid
 	n.mtime = tx.Time
 	t.emit(proto.EventNodeDataChanged, path)
 	if t.undo != nil {
 		t.onUndo(func() {
-			t.dataSize -= int64(len(n.data) - len(old.data))
-			n.data, n.version, n.mzxid, n.mtime = old.data, old.version, old.mzxid, old.mtime
+			n.version, n.mzxid, n.mtime = old.version, old.mzxid, old.mtime
 		})
 	}
-	t.quotaDataChanged(path, len(old.data), len(data))
+	t.quotaDataChanged(path, oldLen, len(data))
 	return n, nil
+}
+
+// replaceData gives n, this tree's own, a new buffer holding data (undone if
+// a multi rolls back). The names that pointed into the old buffer (in the
+// parent's children and the kind indexes) move to the new one, so the old
+// buffer and its data can be freed.
+func (t *Tree) replaceData(n *node, data []byte) {
+	oldBuf, oldMeta := n.buf, n.meta
+	diff := int64(len(data) - n.dataLen())
+	t.dataSize += diff
+	n.layout(n.path(), data, n.kind(), n.owner())
+	t.renamed(n)
+	if t.undo != nil {
+		t.onUndo(func() {
+			t.dataSize -= diff
+			n.buf, n.meta = oldBuf, oldMeta
+			t.renamed(n)
+		})
+	}
+}
+
+// renamed points the strings that name n at its current buffer.
+func (t *Tree) renamed(n *node) {
+	path := n.path()
+	if path != rootPath {
+		parent := t.own(t.get(parentOf(path)))
+		(*parent.children)[n.childIdx] = n.name()
+	}
+	t.rekey(n)
 }
 
 // SetACL replaces a znode's ACL and bumps its aversion. Checks: path (-8), ACL
@@ -129,7 +156,7 @@ func (t *Tree) SetACL(tx Txn, c Caller, path string, acl []proto.ACL, version in
 	if err != nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
 	}
-	n := t.nodes[path]
+	n := t.nodes.get(path)
 	if n == nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, proto.ErrNoNode)
 	}
@@ -139,7 +166,7 @@ func (t *Tree) SetACL(tx Txn, c Caller, path string, acl []proto.ACL, version in
 	if err := checkVersion(n.aversion, version); err != nil {
 		return proto.Stat{}, fmt.Errorf("setACL %q: %w", path, err)
 	}
-	n = t.own(path, n)
+	n = t.own(n)
 	n.acl = t.aclCache.intern(fixed)
 	n.aversion++
 	return n.stat(), nil
@@ -149,7 +176,7 @@ func (t *Tree) SetACL(tx Txn, c Caller, path string, acl []proto.ACL, version in
 // under tx's zxid, with the usual delete events.
 func (t *Tree) CloseSession(tx Txn, session int64) {
 	for _, p := range sortedKeys(t.ephemerals[session]) {
-		if n := t.nodes[p]; n != nil {
+		if n := t.nodes.get(p); n != nil {
 			t.unlink(tx, p, n)
 		}
 	}
@@ -166,7 +193,7 @@ func (t *Tree) DeleteContainer(tx Txn, path string) error {
 	if !ok || isSystemPath(path) {
 		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrBadArguments)
 	}
-	n := t.nodes[path]
+	n := t.nodes.get(path)
 	if n == nil {
 		return fmt.Errorf("deleteContainer %q: %w", path, proto.ErrNoNode)
 	}

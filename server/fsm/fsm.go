@@ -344,9 +344,9 @@ func (f *FSM) fire(zxid int64) {
 	}
 }
 
-// Snapshot implements raft.FSM. Under the lock it only takes a copy-on-write
-// clone of the tree and a copy of the session table; Persist encodes them
-// beside later applies.
+// Snapshot implements raft.FSM. Under the lock it only freezes the tree
+// (its znodes become copy-on-write) and copies the session table; Persist
+// encodes them beside later applies.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
@@ -355,7 +355,7 @@ func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 		c := *s
 		sessions[id] = &c
 	}
-	return &frozenState{zxid: f.lastZxid.Load(), lastTime: f.lastTime, sessions: sessions, tree: f.tree.Clone()}, nil
+	return &frozenState{zxid: f.lastZxid.Load(), lastTime: f.lastTime, sessions: sessions, frozen: f.tree.Freeze()}, nil
 }
 
 // Restore implements raft.FSM: it replaces the whole state.

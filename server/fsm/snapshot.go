@@ -28,7 +28,9 @@ type frozenState struct {
 	zxid     int64
 	lastTime int64
 	sessions map[int64]*Session
-	tree     *tree.Tree
+	// Taken by Snapshot, the tree to write; read by readSnapshot, the tree.
+	frozen *tree.Frozen
+	tree   *tree.Tree
 }
 
 func (s *frozenState) Persist(sink raft.SnapshotSink) error {
@@ -68,7 +70,13 @@ func writeSnapshot(w io.Writer, s *frozenState) error {
 		bw.Write(n[:4])
 		bw.Write(ss.Passwd)
 	}
-	if err := s.tree.WriteSnapshot(bw); err != nil {
+	var err error
+	if s.frozen != nil {
+		err = s.frozen.WriteSnapshot(bw)
+	} else {
+		err = s.tree.WriteSnapshot(bw)
+	}
+	if err != nil {
 		return fmt.Errorf("fsm: write tree: %w", err)
 	}
 	return bw.Flush()

@@ -195,6 +195,16 @@ func BenchmarkClone1M(b *testing.B) {
 	}
 }
 
+// BenchmarkFreeze1M is the state machine's snapshot point (Clone1M was).
+func BenchmarkFreeze1M(b *testing.B) {
+	tr := bigTree(b, 1000000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = tr.Freeze()
+	}
+}
+
 func BenchmarkWriteSnapshot1M(b *testing.B) {
 	tr := bigTree(b, 1000000)
 	b.ReportAllocs()

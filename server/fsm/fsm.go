@@ -83,7 +83,11 @@ type FSM struct {
 	log     *zap.Logger
 	watches *watch.Manager
 
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	// freezeMu serialises Snapshot's Freeze, which writes the tree's gen
+	// under mu's read lock (so reads go on): raft's snapshot and a backup's
+	// may run at once.
+	freezeMu sync.Mutex
 	tree     *tree.Tree
 	sessions map[int64]*Session
 	lastZxid atomic.Int64
@@ -350,6 +354,8 @@ func (f *FSM) fire(zxid int64) {
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
+	f.freezeMu.Lock()
+	defer f.freezeMu.Unlock()
 	sessions := make(map[int64]*Session, len(f.sessions))
 	for id, s := range f.sessions {
 		c := *s

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"sync"
 	"runtime"
 	"testing"
 
@@ -230,6 +231,45 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	if !bytes.Equal(snapshot(t, a), snapshot(t, b)) {
 		t.Fatal("snapshots after restore differ")
 	}
+}
+
+// TestConcurrentSnapshots takes raft's snapshot and a backup's at once while
+// entries apply (run with -race): each is the state at its own point.
+func TestConcurrentSnapshots(t *testing.T) {
+	logs := log(script())
+	f := newFSM(t, fsm.Hooks{})
+	applyAll(f, logs[:len(logs)/2])
+	want := snapshot(t, f)
+	var wg sync.WaitGroup
+	got := make([][]byte, 2)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var b bytes.Buffer
+			if _, err := f.WriteSnapshotTo(&b); err != nil {
+				t.Error(err)
+			}
+			got[i] = b.Bytes()
+		}()
+	}
+	wg.Wait()
+	for i, g := range got {
+		if !bytes.Equal(g, want) {
+			t.Fatalf("snapshot %d differs from the state it was taken at", i)
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			if _, err := f.WriteSnapshotTo(io.Discard); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	applyAll(f, logs[len(logs)/2:])
+	<-done
 }
 
 // TestCorruptSnapshotRefused checks that damaged snapshots are refused with ErrBadSnapshot and leave the

@@ -10,9 +10,10 @@
 // leaks into results, so replicas that apply the same writes end
 // byte-for-byte equal (see WriteSnapshot).
 //
-// A Tree is not safe for concurrent use; the caller serialises access. Clone
-// is cheap (znodes are shared copy-on-write), so a snapshot can be taken
-// under the caller's lock and written out on another goroutine.
+// A Tree is not safe for concurrent use; the caller serialises access.
+// Freeze (and Clone) are cheap, as znodes are shared copy-on-write, so a
+// snapshot can be taken under the caller's lock and written out on another
+// goroutine.
 //
 // Deliberate differences from ZooKeeper 3.8.0:
 //   - exists checks READ on an existing node, as ZooKeeper 3.8.4+ does;

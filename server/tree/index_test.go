@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -165,4 +166,47 @@ func TestSetDataMovesNames(t *testing.T) {
 		t.Fatalf("multi results %+v", res)
 	}
 	check("newer data")
+}
+
+// TestSetDataUnderAWideParentAfterFreeze: under a parent of more than
+// renameCopyLimit children, the first setData after a snapshot does not copy
+// the parent's child list (it keeps the old name); once a create has made
+// the parent this tree's own, setData moves the name again.
+func TestSetDataUnderAWideParentAfterFreeze(t *testing.T) {
+	tr := New()
+	var ck clock
+	mustCreate(t, tr, &ck, anyone, "/w", 0)
+	for i := range renameCopyLimit + 10 {
+		mustCreate(t, tr, &ck, anyone, fmt.Sprintf("/w/c%05d", i), 0)
+	}
+	frozen := tr.Freeze()
+	if _, err := tr.SetData(ck.next(), anyone, "/w/c00003", []byte("after"), -1); err != nil {
+		t.Fatal(err)
+	}
+	if tr.nodes.get("/w").gen == tr.gen {
+		t.Fatal("setData copied the wide parent")
+	}
+	if got, _, _ := tr.GetData(anyone, "/w/c00003"); string(got) != "after" {
+		t.Fatalf("data %q", got)
+	}
+	checkInvariants(t, tr)
+	mustCreate(t, tr, &ck, anyone, "/w/new", 0)
+	if _, err := tr.SetData(ck.next(), anyone, "/w/c00003", []byte("again"), -1); err != nil {
+		t.Fatal(err)
+	}
+	n := tr.nodes.get("/w/c00003")
+	if !within((*tr.nodes.get("/w").children)[n.childIdx], n.buf) {
+		t.Fatal("the name did not move to the new buffer once the parent was the tree's own")
+	}
+	var b bytes.Buffer
+	if err := frozen.WriteSnapshot(&b); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadSnapshot(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := back.GetData(anyone, "/w/c00003"); string(got) != "d" || back.nodes.get("/w/new") != nil {
+		t.Fatalf("the frozen tree saw later writes: %q", got)
+	}
 }

@@ -86,8 +86,8 @@ type node struct {
 	pzxid    int64
 	// meta is the path's length, the kind and whether the data is null.
 	meta uint32
-	// gen is 32 bits: gens grow by two a snapshot, so they repeat only
-	// after two billion snapshots.
+	// gen is 32 bits: gens grow by at most two a snapshot (Clone; Freeze
+	// takes one), so they repeat only after two billion snapshots.
 	gen      uint32
 	childIdx int32 // this node's index in its parent's children
 	version  int32

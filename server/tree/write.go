@@ -136,12 +136,25 @@ func (t *Tree) replaceData(n *node, data []byte) {
 	}
 }
 
-// renamed points the strings that name n at its current buffer.
+// renameCopyLimit is the widest child list renamed copies to move a name:
+// 16 KB of names. A wider list shared with a snapshot keeps the old name.
+const renameCopyLimit = 1024
+
+// renamed points the strings that name n at its current buffer. The
+// parent's name moves only when that costs no copy of a wide child list
+// (the parent is this tree's own already, or has at most renameCopyLimit
+// children): the first setData after a snapshot under a parent of 1M
+// children would otherwise copy 16 MB under the state machine's lock. A
+// name left behind keeps one older buffer of its node alive, until a later
+// setData finds the parent this tree's own.
 func (t *Tree) renamed(n *node) {
 	path := n.path()
 	if path != rootPath {
-		parent := t.own(t.get(parentOf(path)))
-		(*parent.children)[n.childIdx] = n.name()
+		parent := t.get(parentOf(path))
+		if parent.gen == t.gen || len(parent.childNames()) <= renameCopyLimit {
+			parent = t.own(parent)
+			(*parent.children)[n.childIdx] = n.name()
+		}
 	}
 	t.rekey(n)
 }

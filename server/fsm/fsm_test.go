@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
-	"sync"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/raft"

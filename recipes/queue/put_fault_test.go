@@ -46,7 +46,19 @@ func TestWorkQueuePutReplyLostItemConsumed(t *testing.T) {
 		if err := producer.Put(ctx, []byte("zero")); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "zero handled", func() bool { return seen.get("zero") == 1 })
+		eventually(t, "zero handled", func() bool { return seen.get("zero") == 1 && len(itemsOn(t, obs, p)) == 0 })
+		// The items directory, a container that had a child and is empty
+		// now, may be reaped at any moment (herd checks every 50 ms). Were
+		// that to happen after the replies are held, Put's transaction
+		// would fail with NoNode and Put would wait, for ever, on a reply
+		// to its Exists. A fresh container is not reaped before its first
+		// child, so remake it.
+		if err := obs.Delete(ctx, p+"/"+itemsDir, framework.Quietly()); err != nil {
+			t.Fatal(err)
+		}
+		if err := obs.EnsurePath(ctx, p+"/"+itemsDir, framework.AsContainers()); err != nil {
+			t.Fatal(err)
+		}
 
 		fpx.HoldReplies(true)
 		done := goPut(ctx, producer, "one")

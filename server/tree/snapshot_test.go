@@ -223,81 +223,58 @@ func TestCloneCopyOnWrite(t *testing.T) {
 	}
 }
 
-// TestCloneConcurrentSnapshot writes a clone's snapshot on another goroutine
-// while the original keeps applying writes (run with -race).
-func TestCloneConcurrentSnapshot(t *testing.T) {
-	tr := New()
-	ck := &clock{}
-	for i := 0; i < 200; i++ {
-		mustCreate(t, tr, ck, anyone, fmt.Sprintf("/n%03d", i), 0)
-	}
-	want := snapshotBytes(t, tr)
-	frozen := tr.Clone()
-	done := make(chan []byte)
-	go func() {
-		var b bytes.Buffer
-		if err := frozen.WriteSnapshot(&b); err != nil {
-			panic(err)
-		}
-		done <- b.Bytes()
-	}()
-	for i := 0; i < 200; i++ {
-		p := fmt.Sprintf("/n%03d", i)
-		if _, err := tr.SetData(ck.next(), anyone, p, []byte("changed"), -1); err != nil {
-			t.Fatal(err)
-		}
-		mustCreate(t, tr, ck, anyone, p+"/kid", 0)
-	}
-	tr.CloseSession(ck.next(), 1)
-	if got := <-done; !bytes.Equal(got, want) {
-		t.Fatal("snapshot of the clone saw later writes")
-	}
-	if !bytes.Equal(snapshotBytes(t, frozen), want) {
-		t.Fatal("clone changed")
-	}
-}
+// snapshotWriter is what a snapshot is written from: a Clone or a Frozen.
+type snapshotWriter interface{ WriteSnapshot(io.Writer) error }
 
-// TestFreezeConcurrentSnapshot is TestCloneConcurrentSnapshot for Freeze,
-// the snapshot path the state machine takes: writes, deletes and a session
-// close applied while the frozen nodes are written do not reach them, and
-// the frozen tree encodes as the tree did (run with -race).
-func TestFreezeConcurrentSnapshot(t *testing.T) {
-	tr := sampleTree(t)
-	ck := &clock{zxid: 1000, time: 1000}
-	for i := 0; i < 200; i++ {
-		mustCreate(t, tr, ck, anyone, fmt.Sprintf("/n%03d", i), 0)
-	}
-	want := snapshotBytes(t, tr)
-	frozen := tr.Freeze()
-	done := make(chan []byte)
-	go func() {
-		var b bytes.Buffer
-		if err := frozen.WriteSnapshot(&b); err != nil {
-			panic(err)
-		}
-		done <- b.Bytes()
-	}()
-	for i := 0; i < 200; i++ {
-		p := fmt.Sprintf("/n%03d", i)
-		if _, err := tr.SetData(ck.next(), anyone, p, []byte("changed"), -1); err != nil {
-			t.Fatal(err)
-		}
-		mustCreate(t, tr, ck, anyone, p+"/kid", 0)
-		if i%2 == 0 {
-			if err := tr.Delete(ck.next(), anyone, p+"/kid", -1); err != nil {
-				t.Fatal(err)
+// TestConcurrentSnapshot writes a snapshot taken by Clone, and one taken by
+// Freeze (the state machine's path), on another goroutine while the
+// original applies setData, creates, deletes and a session close (run with
+// -race): the bytes are those of the moment it was taken, and writing it
+// again gives them again.
+func TestConcurrentSnapshot(t *testing.T) {
+	for name, take := range map[string]func(*Tree) snapshotWriter{
+		"clone":  func(tr *Tree) snapshotWriter { return tr.Clone() },
+		"freeze": func(tr *Tree) snapshotWriter { return tr.Freeze() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr := sampleTree(t)
+			ck := &clock{zxid: 1000, time: 1000}
+			for i := 0; i < 200; i++ {
+				mustCreate(t, tr, ck, anyone, fmt.Sprintf("/n%03d", i), 0)
 			}
-		}
+			want := snapshotBytes(t, tr)
+			snap := take(tr)
+			done := make(chan []byte)
+			go func() {
+				var b bytes.Buffer
+				if err := snap.WriteSnapshot(&b); err != nil {
+					panic(err)
+				}
+				done <- b.Bytes()
+			}()
+			for i := 0; i < 200; i++ {
+				p := fmt.Sprintf("/n%03d", i)
+				if _, err := tr.SetData(ck.next(), anyone, p, []byte("changed"), -1); err != nil {
+					t.Fatal(err)
+				}
+				mustCreate(t, tr, ck, anyone, p+"/kid", 0)
+				if i%2 == 0 {
+					if err := tr.Delete(ck.next(), anyone, p+"/kid", -1); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			tr.CloseSession(ck.next(), 42)
+			if got := <-done; !bytes.Equal(got, want) {
+				t.Fatal("the snapshot saw later writes")
+			}
+			var again bytes.Buffer
+			if err := snap.WriteSnapshot(&again); err != nil || !bytes.Equal(again.Bytes(), want) {
+				t.Fatalf("a second write of the snapshot differs (%v)", err)
+			}
+			checkInvariants(t, tr)
+		})
 	}
-	tr.CloseSession(ck.next(), 42)
-	if got := <-done; !bytes.Equal(got, want) {
-		t.Fatal("the frozen snapshot saw later writes")
-	}
-	var again bytes.Buffer
-	if err := frozen.WriteSnapshot(&again); err != nil || !bytes.Equal(again.Bytes(), want) {
-		t.Fatalf("a second write of the frozen tree differs (%v)", err)
-	}
-	checkInvariants(t, tr)
 }
 
 // TestReadSnapshotStopsAtItsEnd lets a caller embed the tree in a larger

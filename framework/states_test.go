@@ -1,6 +1,7 @@
 package framework_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -61,7 +62,11 @@ func testStatesLostWhileSuspended(t *testing.T, srv target) {
 }
 
 func testStatesServerRestart(t *testing.T, srv target) {
-	ctx := testCtx(t)
+	// Not testCtx's 30 s: the state channel closes when ctx ends, and a real
+	// ZooKeeper's restart alone may take up to 60 s (zkpeer.RestartT) on a
+	// loaded machine; in one CI run ctx ended 33 s in, before RECONNECTED.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
 	c := newClient(t, srv.Addr(), framework.WithSessionTimeout(srv.MaxSessionTimeout()))
 	states := c.StateChanges(ctx)
 	if got := c.State(); got != framework.Connected {

@@ -8,9 +8,10 @@ import (
 // pathIndex finds a tree's nodes by path. A node knows its own path, so the
 // index holds only node pointers: an extendible hash table, a directory of
 // small open-addressing tables, each slot a pointer and one byte of its
-// hash. An entry costs about 14 bytes where a Go map from path to node cost
-// about 49 (its 24-byte slots, control bytes and growth), and cloning it
-// (each snapshot) copies pointers instead of rehashing every path.
+// hash, filled to between 3/8 and 3/4. An entry cost 21.6 bytes in a heap
+// profile at 1M znodes, where a Go map from path to node cost about 49 (its
+// 24-byte slots, control bytes and growth), and cloning it copies pointers
+// instead of rehashing every path.
 //
 // A table that fills splits in two by one more bit of the hash, so no
 // insert rehashes more than one table (maxTableSlots nodes). The top bits of

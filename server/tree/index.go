@@ -89,24 +89,14 @@ func (t *indexTable) find(h uint64, path string) (i int, found bool) {
 	}
 }
 
-// get returns the node at path, or nil. It is find without the search for
-// a free slot, as reads take this path.
+// get returns the node at path, or nil.
 func (x *pathIndex) get(path string) *node {
 	h := x.hash(path)
 	t := x.table(h)
-	mask := uint64(len(t.nodes) - 1)
-	tags, nodes := t.tags[:mask+1], t.nodes[:mask+1]
-	tag := tagOf(h)
-	for i := h & mask; ; i = (i + 1) & mask {
-		g := tags[i]
-		if g == tag {
-			if n := nodes[i]; n.buf[:n.meta&metaPathMask] == path {
-				return n
-			}
-		} else if g == tagEmpty {
-			return nil
-		}
+	if i, ok := t.find(h, path); ok {
+		return t.nodes[i]
 	}
+	return nil
 }
 
 // getBytes is get for a path held in a byte slice, without copying it.

@@ -40,6 +40,10 @@ var ErrBadSnapshot = errors.New("tree: bad snapshot")
 // cannot make ReadSnapshot allocate without limit.
 const maxSnapshotField = 64 << 20
 
+// A path the decoder accepts fits in a node's meta (this fails to compile
+// otherwise).
+var _ [maxPathLen - maxSnapshotField]struct{}
+
 // WriteSnapshot encodes the whole tree to w. The bytes depend only on the
 // tree's contents, never on its history or on map order.
 func (t *Tree) WriteSnapshot(w io.Writer) error { return writeNodes(w, t.allNodes()) }
@@ -387,12 +391,8 @@ func (d *decoder) tree() (*Tree, error) {
 func (d *decoder) node(i int, acls []*[]proto.ACL, pathBuf *[]byte) {
 	e := &d.entries[i]
 	n := e.n
-	plen := d.length()
+	plen := d.length() // at most maxSnapshotField, so within maxPathLen
 	if d.err != nil {
-		return
-	}
-	if plen > maxPathLen {
-		d.fail("path of %d bytes", plen)
 		return
 	}
 	*pathBuf = slices.Grow((*pathBuf)[:0], plen)[:plen]

@@ -33,8 +33,12 @@ const (
 	// pollEvery is how often a Returner looks at the heap.
 	pollEvery = 500 * time.Millisecond
 	// minGap is the least time between two returns, whatever the readings
-	// say: a bound on the collector CPU a Returner can spend.
+	// say: a bound on the collector CPU a Returner can spend. A return that
+	// leaves as much to spare (memory the system would not take back) doubles
+	// the wait, up to maxGap, so that a heap it cannot shrink is not collected
+	// again and again.
 	minGap = 5 * time.Second
+	maxGap = 10 * time.Minute
 	// quietShare: a poll interval is quiet when less than live/quietShare
 	// was allocated in it (under 1 MB for a 283 MB heap, a few hundred
 	// small writes).
@@ -77,8 +81,11 @@ func ShouldReturn(prev, now Heap) bool {
 		return false
 	}
 	quiet := now.Allocated-prev.Allocated < now.Live/quietShare
-	return quiet && now.spare() >= max(MinSpare, now.Live/4)
+	return quiet && now.spare() >= worthReturning(now.Live)
 }
+
+// worthReturning is the least spare worth a collection for a live heap.
+func worthReturning(live uint64) uint64 { return max(MinSpare, live/4) }
 
 // A Returner returns spare heap to the system when the server is quiet. Make
 // one with New.
@@ -89,6 +96,16 @@ type Returner struct {
 	every, gap time.Duration
 	read       func() Heap
 	free       func()
+}
+
+// nextWait is the wait before the next return after one that took wait: the
+// base gap again when it returned what it found, else twice wait, at most
+// maxGap.
+func nextWait(wait, gap time.Duration, stillSpare bool) time.Duration {
+	if !stillSpare {
+		return gap
+	}
+	return min(2*wait, max(maxGap, gap))
 }
 
 // New returns a Returner of the runtime's heap.
@@ -102,6 +119,7 @@ func (r *Returner) Run(ctx context.Context) {
 	defer t.Stop()
 	prev := r.read()
 	var last time.Time
+	wait := r.gap
 	for {
 		select {
 		case <-ctx.Done():
@@ -109,13 +127,15 @@ func (r *Returner) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		now := r.read()
-		if ShouldReturn(prev, now) && time.Since(last) >= r.gap {
+		if ShouldReturn(prev, now) && time.Since(last) >= wait {
 			spare := now.spare()
 			last = time.Now()
 			r.free()
 			now = r.read() // the collection's own allocation is not the server's
+			wait = nextWait(wait, r.gap, now.spare() >= worthReturning(now.Live))
 			r.log.Debug("returned idle memory", zap.Uint64("liveHeap", now.Live),
-				zap.Uint64("spareBefore", spare), zap.Duration("took", time.Since(last)))
+				zap.Uint64("spareBefore", spare), zap.Uint64("spareAfter", now.spare()),
+				zap.Duration("took", time.Since(last)), zap.Duration("nextAfter", wait))
 		}
 		prev = now
 	}

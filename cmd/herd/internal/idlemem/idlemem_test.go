@@ -40,6 +40,25 @@ func TestShouldReturn(t *testing.T) {
 	}
 }
 
+func TestNextWait(t *testing.T) {
+	gap := 5 * time.Second
+	wait := gap
+	for _, want := range []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second} {
+		if wait = nextWait(wait, gap, true); wait != want {
+			t.Fatalf("after a return that left the spare: wait %v, want %v", wait, want)
+		}
+	}
+	for range 20 {
+		wait = nextWait(wait, gap, true)
+	}
+	if wait != maxGap {
+		t.Fatalf("the wait grew to %v, past maxGap %v", wait, maxGap)
+	}
+	if wait = nextWait(wait, gap, false); wait != gap {
+		t.Fatalf("after a return that took the spare: wait %v, want the gap %v", wait, gap)
+	}
+}
+
 // fakeHeap stands in for the runtime: each read allocates busy bytes and
 // reports a heap with a lot to spare, and each read and free is signalled.
 type fakeHeap struct {

@@ -15,7 +15,7 @@ const restartBatch = 200
 
 // runRestart loads o.znodes znodes of o.valueSize bytes under one parent
 // into each server (one node, or the first of -nodes), reports memory per
-// znode, stops it with SIGTERM, starts it again and times how long until it
+// znode after the load and after churnTime of setData on them, stops it with SIGTERM, starts it again and times how long until it
 // answers srvr and until a getChildren of the parent returns every child.
 func runRestart(ctx context.Context, o options, root string) error {
 	n := o.nodes[0]
@@ -48,6 +48,18 @@ func restartOne(ctx context.Context, o options, root, kind string, n int) error 
 	fmt.Printf("%s: loaded in %v (%.0f znodes/s); RSS %d MB before load, %d MB after (%.0f B/znode total, %.0f B/znode added), VmHWM %d MB, data dir %d MB; load %s\n",
 		t.name, loadTime.Round(time.Millisecond), float64(o.znodes)/loadTime.Seconds(), base>>20, rss>>20,
 		float64(rss)/float64(o.znodes), float64(rss-base)/float64(o.znodes), hwm>>20, size>>20, loadavg())
+
+	// RSS after a load is a resting figure; under writes a collected heap
+	// holds more, so measure that too.
+	ops, err := rewrite(t.addrs(), o, churnTime)
+	if err != nil {
+		return fmt.Errorf("%s: setData on /big: %w", t.name, err)
+	}
+	hwm, rss = t.memory()
+	fmt.Printf("%s: %v of setData on /big's znodes from %d workers: %.0f ops/s; RSS at its end %d MB (%.0f B/znode), VmHWM %d MB; load %s\n",
+		t.name, churnTime, o.conns*max(o.goroutines, 1), float64(ops)/churnTime.Seconds(), rss>>20,
+		float64(rss)/float64(o.znodes), hwm>>20, loadavg())
+	time.Sleep(3 * time.Second) // as after the load: let a snapshot finish
 
 	for _, nd := range t.nodes {
 		nd.stop()
@@ -131,6 +143,54 @@ func load(addrs []string, o options) error {
 		}
 	}
 	return nil
+}
+
+// churnTime is how long rewrite runs.
+const churnTime = 10 * time.Second
+
+// rewrite sets the data of /big's children, spread over all of them, from
+// o.conns × o.goroutines workers for d, and returns how many it set.
+func rewrite(addrs []string, o options, d time.Duration) (int64, error) {
+	conns := make([]*zk.Conn, o.conns)
+	for i := range conns {
+		c, err := connect(addrs, 30*time.Second)
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	value := make([]byte, o.valueSize)
+	workers := len(conns) * max(o.goroutines, 1)
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	counts := make([]int64, workers)
+	errs := make([]error, workers)
+	for wi := range workers {
+		c := conns[wi%len(conns)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker walks its own stride of the children, so every
+			// znode's data is replaced about as often as any other's.
+			for s := wi; time.Now().Before(deadline); s += workers {
+				if _, err := c.Set(fmt.Sprintf("/big/c%07d", s%o.znodes), value, -1); err != nil {
+					errs[wi] = err
+					return
+				}
+				counts[wi]++
+			}
+		}()
+	}
+	wg.Wait()
+	var total int64
+	for i, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+		total += counts[i]
+	}
+	return total, nil
 }
 
 type quiet struct{}

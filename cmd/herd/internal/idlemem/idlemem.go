@@ -11,9 +11,8 @@
 // Java's G1 does for an idle program (JEP 346).
 //
 // It changes nothing while writes flow: the collector's pace, and so the
-// peak RSS of a burst, stays Go's. A heap that holds less than MinSpare
-// beyond what is live is left alone, so a small server never collects
-// because of it.
+// peak RSS of a burst, stays Go's. A heap with less than MinSpare to give
+// back is left alone, so a small server seldom collects because of it.
 package idlemem
 
 import (
@@ -98,8 +97,8 @@ type Returner struct {
 	free       func()
 }
 
-// nextWait is the wait before the next return after one that took wait: the
-// base gap again when it returned what it found, else twice wait, at most
+// nextWait is how long to wait after a return made when the wait was wait:
+// the base gap if the return took the spare, else twice as long, at most
 // maxGap.
 func nextWait(wait, gap time.Duration, stillSpare bool) time.Duration {
 	if !stillSpare {

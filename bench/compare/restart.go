@@ -91,7 +91,67 @@ func restartOne(ctx context.Context, o options, root, kind string, n int) error 
 // request from o.conns × o.goroutines workers (a log of one entry per znode,
 // as an application's creates make).
 func load(addrs []string, o options) error {
-	conns := make([]*zk.Conn, o.conns)
+	acl := zk.WorldACL(zk.PermAll)
+	value := make([]byte, o.valueSize)
+	batch := max(o.loadBatch, 1)
+	workers := o.conns
+	if batch == 1 {
+		workers *= max(o.goroutines, 1)
+	}
+	first := func(c *zk.Conn) error { _, err := c.Create("/big", nil, 0, acl); return err }
+	return withWorkers(addrs, o.conns, workers, first, func(wi int, c *zk.Conn) error {
+		for s := wi * batch; s < o.znodes; s += workers * batch {
+			if batch == 1 {
+				if _, err := c.Create(fmt.Sprintf("/big/c%07d", s), value, 0, acl); err != nil {
+					return err
+				}
+				continue
+			}
+			var ops []any
+			for i := s; i < min(s+batch, o.znodes); i++ {
+				ops = append(ops, &zk.CreateRequest{Path: fmt.Sprintf("/big/c%07d", i), Data: value, Acl: acl})
+			}
+			if _, err := c.Multi(ops...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// churnTime is how long rewrite runs.
+const churnTime = 10 * time.Second
+
+// rewrite sets the data of /big's children, spread over all of them, from
+// o.conns × o.goroutines workers for d, and returns how many it set.
+func rewrite(addrs []string, o options, d time.Duration) (int64, error) {
+	value := make([]byte, o.valueSize)
+	workers := o.conns * max(o.goroutines, 1)
+	counts := make([]int64, workers)
+	deadline := time.Now().Add(d)
+	err := withWorkers(addrs, o.conns, workers, nil, func(wi int, c *zk.Conn) error {
+		// Each worker walks its own stride of the children, so every
+		// znode's data is replaced about as often as any other's.
+		for s := wi; time.Now().Before(deadline); s += workers {
+			if _, err := c.Set(fmt.Sprintf("/big/c%07d", s%o.znodes), value, -1); err != nil {
+				return err
+			}
+			counts[wi]++
+		}
+		return nil
+	})
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	return total, err
+}
+
+// withWorkers opens sessions sessions to addrs, runs first (if not nil) on
+// the first, then work on workers goroutines, worker wi on session
+// wi % sessions, and returns the first error any of them met.
+func withWorkers(addrs []string, sessions, workers int, first func(*zk.Conn) error, work func(wi int, c *zk.Conn) error) error {
+	conns := make([]*zk.Conn, sessions)
 	for i := range conns {
 		c, err := connect(addrs, 30*time.Second)
 		if err != nil {
@@ -100,40 +160,18 @@ func load(addrs []string, o options) error {
 		defer c.Close()
 		conns[i] = c
 	}
-	acl := zk.WorldACL(zk.PermAll)
-	if _, err := conns[0].Create("/big", nil, 0, acl); err != nil {
-		return err
-	}
-	value := make([]byte, o.valueSize)
-	batch := max(o.loadBatch, 1)
-	workers := len(conns)
-	if batch == 1 {
-		workers *= max(o.goroutines, 1)
+	if first != nil {
+		if err := first(conns[0]); err != nil {
+			return err
+		}
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for wi := range workers {
-		c := conns[wi%len(conns)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for s := wi * batch; s < o.znodes; s += workers * batch {
-				if batch == 1 {
-					if _, err := c.Create(fmt.Sprintf("/big/c%07d", s), value, 0, acl); err != nil {
-						errs[wi] = err
-						return
-					}
-					continue
-				}
-				var ops []any
-				for i := s; i < min(s+batch, o.znodes); i++ {
-					ops = append(ops, &zk.CreateRequest{Path: fmt.Sprintf("/big/c%07d", i), Data: value, Acl: acl})
-				}
-				if _, err := c.Multi(ops...); err != nil {
-					errs[wi] = err
-					return
-				}
-			}
+			errs[wi] = work(wi, conns[wi%len(conns)])
 		}()
 	}
 	wg.Wait()
@@ -143,54 +181,6 @@ func load(addrs []string, o options) error {
 		}
 	}
 	return nil
-}
-
-// churnTime is how long rewrite runs.
-const churnTime = 10 * time.Second
-
-// rewrite sets the data of /big's children, spread over all of them, from
-// o.conns × o.goroutines workers for d, and returns how many it set.
-func rewrite(addrs []string, o options, d time.Duration) (int64, error) {
-	conns := make([]*zk.Conn, o.conns)
-	for i := range conns {
-		c, err := connect(addrs, 30*time.Second)
-		if err != nil {
-			return 0, err
-		}
-		defer c.Close()
-		conns[i] = c
-	}
-	value := make([]byte, o.valueSize)
-	workers := len(conns) * max(o.goroutines, 1)
-	deadline := time.Now().Add(d)
-	var wg sync.WaitGroup
-	counts := make([]int64, workers)
-	errs := make([]error, workers)
-	for wi := range workers {
-		c := conns[wi%len(conns)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Each worker walks its own stride of the children, so every
-			// znode's data is replaced about as often as any other's.
-			for s := wi; time.Now().Before(deadline); s += workers {
-				if _, err := c.Set(fmt.Sprintf("/big/c%07d", s%o.znodes), value, -1); err != nil {
-					errs[wi] = err
-					return
-				}
-				counts[wi]++
-			}
-		}()
-	}
-	wg.Wait()
-	var total int64
-	for i, err := range errs {
-		if err != nil {
-			return 0, err
-		}
-		total += counts[i]
-	}
-	return total, nil
 }
 
 type quiet struct{}

@@ -89,6 +89,9 @@ func main() {
 	if *clientCPUs != "" && os.Getenv(pinnedEnv) == "" {
 		pinSelf(*clientCPUs)
 	}
+	if o.conns < 1 || o.znodes < 1 {
+		fatalf("-conns and -znodes must be at least 1")
+	}
 	for _, s := range strings.Split(*nodes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {

@@ -15,7 +15,8 @@ const restartBatch = 200
 
 // runRestart loads o.znodes znodes of o.valueSize bytes under one parent
 // into each server (one node, or the first of -nodes), reports memory per
-// znode after the load and after churnTime of setData on them, stops it with SIGTERM, starts it again and times how long until it
+// znode after the load and after churnTime of setData on them, stops it
+// with SIGTERM, starts it again and times how long until it
 // answers srvr and until a getChildren of the parent returns every child.
 func runRestart(ctx context.Context, o options, root string) error {
 	n := o.nodes[0]
@@ -51,13 +52,13 @@ func restartOne(ctx context.Context, o options, root, kind string, n int) error 
 
 	// RSS after a load is a resting figure; under writes a collected heap
 	// holds more, so measure that too.
-	ops, err := rewrite(t.addrs(), o, churnTime)
+	ops, took, rss, err := rewrite(t, o, churnTime)
 	if err != nil {
 		return fmt.Errorf("%s: setData on /big: %w", t.name, err)
 	}
-	hwm, rss = t.memory()
-	fmt.Printf("%s: %v of setData on /big's znodes from %d workers: %.0f ops/s; RSS at its end %d MB (%.0f B/znode), VmHWM %d MB; load %s\n",
-		t.name, churnTime, o.conns*max(o.goroutines, 1), float64(ops)/churnTime.Seconds(), rss>>20,
+	hwm, _ = t.memory()
+	fmt.Printf("%s: %v of setData on /big's znodes from %d workers: %.0f ops/s; RSS at its end %d MB (%.0f B/znode), VmHWM since start %d MB; load %s\n",
+		t.name, churnTime, o.conns*max(o.goroutines, 1), float64(ops)/took.Seconds(), rss>>20,
 		float64(rss)/float64(o.znodes), hwm>>20, loadavg())
 	time.Sleep(3 * time.Second) // as after the load: let a snapshot finish
 
@@ -122,29 +123,34 @@ func load(addrs []string, o options) error {
 // churnTime is how long rewrite runs.
 const churnTime = 10 * time.Second
 
-// rewrite sets the data of /big's children, spread over all of them, from
-// o.conns × o.goroutines workers for d, and returns how many it set.
-func rewrite(addrs []string, o options, d time.Duration) (int64, error) {
+// rewrite sets the data of /big's children from o.conns × o.goroutines
+// workers for d, once the sessions are open, and returns how many it set,
+// how long that took, and t's RSS at the end, before the sessions close.
+func rewrite(t *target, o options, d time.Duration) (ops int64, took time.Duration, rss int64, err error) {
 	value := make([]byte, o.valueSize)
 	workers := o.conns * max(o.goroutines, 1)
 	counts := make([]int64, workers)
-	deadline := time.Now().Add(d)
-	err := withWorkers(addrs, o.conns, workers, nil, func(wi int, c *zk.Conn) error {
-		// Each worker walks its own stride of the children, so every
-		// znode's data is replaced about as often as any other's.
-		for s := wi; time.Now().Before(deadline); s += workers {
-			if _, err := c.Set(fmt.Sprintf("/big/c%07d", s%o.znodes), value, -1); err != nil {
+	var start, deadline time.Time
+	begin := func(*zk.Conn) error { start = time.Now(); deadline = start.Add(d); return nil }
+	var ended sync.Once
+	end := func() { ended.Do(func() { took = time.Since(start); _, rss = t.memory() }) }
+	err = withWorkers(t.addrs(), o.conns, workers, begin, func(wi int, c *zk.Conn) error {
+		// Each worker walks its own section of the children from its start,
+		// so the writes spread over the whole tree, not its first part.
+		from := wi * (o.znodes / workers)
+		for k := 0; time.Now().Before(deadline); k++ {
+			if _, err := c.Set(fmt.Sprintf("/big/c%07d", (from+k)%o.znodes), value, -1); err != nil {
 				return err
 			}
 			counts[wi]++
 		}
+		end() // the first worker past the deadline measures
 		return nil
 	})
-	var total int64
 	for _, n := range counts {
-		total += n
+		ops += n
 	}
-	return total, err
+	return ops, took, rss, err
 }
 
 // withWorkers opens sessions sessions to addrs, runs first (if not nil) on

@@ -182,14 +182,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	stopHTTP := startHTTP(ctx, srv, planHTTP(ops, explicit, zc, log), stdout, log)
 	defer stopHTTP()
-	if idlemem.Enabled() {
-		// After a burst of writes, give the freed heap back at once rather
-		// than over minutes (docs/cluster.md).
-		idleCtx, stopIdle := context.WithCancel(ctx)
-		watched := make(chan struct{})
-		go func() { defer close(watched); idlemem.New(log).Run(idleCtx) }()
-		defer func() { stopIdle(); <-watched }()
-	}
+	// After a burst of writes, give the freed heap back at once rather than
+	// over minutes (docs/cluster.md).
+	idleCtx, stopIdle := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { defer close(watched); idlemem.New(log).Run(idleCtx) }()
+	defer func() { stopIdle(); <-watched }()
 	served := make(chan error, 2)
 	go func() { served <- srv.Serve(l) }()
 	if sl != nil {

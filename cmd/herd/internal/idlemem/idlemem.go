@@ -6,18 +6,20 @@
 // minutes. For a tree of a million znodes that is a few hundred megabytes
 // of RSS held after the burst is over: 544 MB three seconds after 1M
 // creates, 332 MB four minutes later. A Returner watches the allocation
-// rate; once it falls quiet while much more heap is held than is live, it
-// collects and returns the free memory at once (debug.FreeOSMemory), as
-// Java's G1 does for an idle program (JEP 346).
+// rate; once it has been quiet for a second while much more heap is held
+// than is live, it collects and returns the free memory at once
+// (debug.FreeOSMemory), as JEP 346 lets Java's G1 do for an idle program.
 //
 // It changes nothing while writes flow: the collector's pace, and so the
-// peak RSS of a burst, stays Go's. A heap with less than MinSpare to give
-// back is left alone, so a small server seldom collects because of it.
+// peak RSS of a burst, stays Go's. Bursts with pauses between them would
+// each end in a collection; returns that come close together therefore
+// space themselves out, up to ten minutes apart. A heap with less than
+// MinSpare to give back is left alone, so a small server seldom collects
+// because of it.
 package idlemem
 
 import (
 	"context"
-	"os"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
@@ -29,24 +31,23 @@ const (
 	// MinSpare is the least heap held beyond the live heap that is worth a
 	// collection to return.
 	MinSpare = 64 << 20
-	// pollEvery is how often a Returner looks at the heap.
-	pollEvery = 500 * time.Millisecond
+	// pollEvery is how often a Returner looks at the heap, and quietPolls
+	// how many intervals in a row must be quiet before it returns memory.
+	pollEvery  = 500 * time.Millisecond
+	quietPolls = 2
 	// minGap is the least time between two returns, whatever the readings
 	// say: a bound on the collector CPU a Returner can spend. A return that
-	// leaves as much to spare (memory the system would not take back) doubles
-	// the wait, up to maxGap, so that a heap it cannot shrink is not collected
-	// again and again.
-	minGap = 5 * time.Second
-	maxGap = 10 * time.Minute
+	// comes within closeGaps waits of the one before (bursts with pauses
+	// between them) doubles the wait, up to maxGap; one after a longer calm
+	// sets it back to minGap.
+	minGap    = 5 * time.Second
+	maxGap    = 10 * time.Minute
+	closeGaps = 4
 	// quietShare: a poll interval is quiet when less than live/quietShare
 	// was allocated in it (under 1 MB for a 283 MB heap, a few hundred
 	// small writes).
 	quietShare = 512
 )
-
-// Enabled reports whether herd should return idle memory: not when the
-// operator turned the collector off (GOGC=off), which this would override.
-func Enabled() bool { return os.Getenv("GOGC") != "off" }
 
 // Heap is what a Returner reads of the runtime, all in bytes.
 type Heap struct {
@@ -61,9 +62,14 @@ type Heap struct {
 	Free uint64
 	// Allocated is the cumulative total allocated.
 	Allocated uint64
+	// Off is whether the collector is off (GOGC=off or negative, or
+	// debug.SetGCPercent(-1)): a Returner then leaves the heap alone, as a
+	// collection would override the operator.
+	Off bool
 }
 
-// spare is the memory a collection and a scavenge would return.
+// spare is at most what a collection and a scavenge would return: objects
+// allocated since the last collection count as dead until one marks them.
 func (h Heap) spare() uint64 {
 	dead := uint64(0)
 	if h.Objects > h.Live {
@@ -76,7 +82,7 @@ func (h Heap) spare() uint64 {
 // poll interval apart, the heap was quiet and held enough beyond what is
 // live to be worth a collection.
 func ShouldReturn(prev, now Heap) bool {
-	if now.Live == 0 || now.Allocated < prev.Allocated {
+	if now.Off || now.Live == 0 || now.Allocated < prev.Allocated {
 		return false
 	}
 	quiet := now.Allocated-prev.Allocated < now.Live/quietShare
@@ -97,11 +103,11 @@ type Returner struct {
 	free       func()
 }
 
-// nextWait is how long to wait after a return made when the wait was wait:
-// the base gap if the return took the spare, else twice as long, at most
-// maxGap.
-func nextWait(wait, gap time.Duration, stillSpare bool) time.Duration {
-	if !stillSpare {
+// nextWait is the wait after a return made sinceLast after the one before,
+// while the wait was wait: twice as long (at most maxGap) when the two came
+// within closeGaps waits, else the base gap.
+func nextWait(wait, gap, sinceLast time.Duration) time.Duration {
+	if sinceLast >= closeGaps*wait {
 		return gap
 	}
 	return min(2*wait, max(maxGap, gap))
@@ -117,8 +123,8 @@ func (r *Returner) Run(ctx context.Context) {
 	t := time.NewTicker(r.every)
 	defer t.Stop()
 	prev := r.read()
-	var last time.Time
-	wait := r.gap
+	var last time.Time // of the last return; zero before one
+	wait, quiet := r.gap, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -126,15 +132,24 @@ func (r *Returner) Run(ctx context.Context) {
 		case <-t.C:
 		}
 		now := r.read()
-		if ShouldReturn(prev, now) && time.Since(last) >= wait {
+		if ShouldReturn(prev, now) {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet >= quietPolls && time.Since(last) >= wait {
 			spare := now.spare()
-			last = time.Now()
+			start := time.Now()
+			if !last.IsZero() {
+				wait = nextWait(wait, r.gap, start.Sub(last))
+			}
+			last = start
 			r.free()
 			now = r.read() // the collection's own allocation is not the server's
-			wait = nextWait(wait, r.gap, now.spare() >= worthReturning(now.Live))
+			quiet = 0
 			r.log.Debug("returned idle memory", zap.Uint64("liveHeap", now.Live),
 				zap.Uint64("spareBefore", spare), zap.Uint64("spareAfter", now.spare()),
-				zap.Duration("took", time.Since(last)), zap.Duration("nextAfter", wait))
+				zap.Duration("took", time.Since(start)), zap.Duration("nextAfter", wait))
 		}
 		prev = now
 	}
@@ -148,14 +163,16 @@ func readRuntime() Heap {
 		{Name: "/gc/heap/allocs:bytes"},
 		{Name: "/memory/classes/heap/objects:bytes"},
 		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/gc/gogc:percent"},
 	}
 	metrics.Read(s)
-	var v [4]uint64
+	var v [5]uint64
 	for i := range s {
 		if s[i].Value.Kind() != metrics.KindUint64 {
 			return Heap{}
 		}
 		v[i] = s[i].Value.Uint64()
 	}
-	return Heap{Live: v[0], Allocated: v[1], Objects: v[2], Free: v[3]}
+	// The percentage is a uint64 metric holding a negative int when off.
+	return Heap{Live: v[0], Allocated: v[1], Objects: v[2], Free: v[3], Off: int64(v[4]) < 0}
 }

@@ -32,6 +32,7 @@ func TestShouldReturn(t *testing.T) {
 		{"quiet, small heap under MinSpare", quietly(Heap{Live: 8 * mib, Objects: 8 * mib, Free: 60 * mib}), false},
 		{"busy", Heap{Live: live, Objects: 2 * live, Allocated: prev.Allocated + live/quietShare}, false},
 		{"no collection yet", quietly(Heap{Objects: 2 * live}), false},
+		{"collector off", quietly(Heap{Live: live, Objects: 2 * live, Off: true}), false},
 		{"counter went back", Heap{Live: live, Objects: 2 * live, Allocated: 1}, false},
 	} {
 		if got := ShouldReturn(prev, c.now); got != c.want {
@@ -43,19 +44,23 @@ func TestShouldReturn(t *testing.T) {
 func TestNextWait(t *testing.T) {
 	gap := 5 * time.Second
 	wait := gap
+	// Returns as soon as allowed (bursts with pauses): each doubles the wait.
 	for _, want := range []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second} {
-		if wait = nextWait(wait, gap, true); wait != want {
-			t.Fatalf("after a return that left the spare: wait %v, want %v", wait, want)
+		if wait = nextWait(wait, gap, wait); wait != want {
+			t.Fatalf("after a return one wait after the last: wait %v, want %v", wait, want)
 		}
 	}
 	for range 20 {
-		wait = nextWait(wait, gap, true)
+		wait = nextWait(wait, gap, wait)
 	}
 	if wait != maxGap {
-		t.Fatalf("the wait grew to %v, past maxGap %v", wait, maxGap)
+		t.Fatalf("the wait grew to %v, not maxGap %v", wait, maxGap)
 	}
-	if wait = nextWait(wait, gap, false); wait != gap {
-		t.Fatalf("after a return that took the spare: wait %v, want the gap %v", wait, gap)
+	if got := nextWait(wait, gap, closeGaps*wait-time.Second); got != maxGap {
+		t.Fatalf("a return just within closeGaps waits: wait %v, want maxGap", got)
+	}
+	if got := nextWait(wait, gap, closeGaps*wait); got != gap {
+		t.Fatalf("after a long calm: wait %v, want the gap %v", got, gap)
 	}
 }
 
@@ -67,11 +72,15 @@ type fakeHeap struct {
 	now   Heap
 	reads chan struct{}
 	frees chan struct{}
+	// count is the reads so far, quietFrom the count when busy fell to 0,
+	// atFree the count at the first free.
+	count, quietFrom, atFree int
 }
 
 func (f *fakeHeap) read() Heap {
 	f.mu.Lock()
 	f.now.Allocated += f.busy
+	f.count++
 	h := f.now
 	f.mu.Unlock()
 	select {
@@ -81,12 +90,20 @@ func (f *fakeHeap) read() Heap {
 	return h
 }
 
-func (f *fakeHeap) free() { f.frees <- struct{}{} }
+func (f *fakeHeap) free() {
+	f.mu.Lock()
+	if f.atFree == 0 {
+		f.atFree = f.count
+	}
+	f.mu.Unlock()
+	f.frees <- struct{}{}
+}
 
 func (f *fakeHeap) setBusy(b uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.busy = b
+	f.quietFrom = f.count
 }
 
 func TestRunReturnsOnlyWhenQuietAndAtMostOncePerGap(t *testing.T) {
@@ -122,6 +139,12 @@ func TestRunReturnsOnlyWhenQuietAndAtMostOncePerGap(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("never returned memory once quiet")
 	}
+	f.mu.Lock()
+	quietReads := f.atFree - f.quietFrom
+	f.mu.Unlock()
+	if quietReads < quietPolls {
+		t.Fatalf("returned after %d quiet reads, want at least %d", quietReads, quietPolls)
+	}
 	// The fake's spare never shrinks: only the gap holds the next return off.
 	waitReads(20)
 	if len(f.frees) != 0 {
@@ -130,14 +153,14 @@ func TestRunReturnsOnlyWhenQuietAndAtMostOncePerGap(t *testing.T) {
 }
 
 // TestRunOnTheRuntime leaves 96 MiB of garbage in the real heap, with the
-// collector off so that only the Returner's collection can take it, and
-// waits for the Returner to return it.
+// collector's percentage so high that only the Returner's collection can
+// take it, and waits for the Returner to return it.
 func TestRunOnTheRuntime(t *testing.T) {
 	// 8 MiB live, so that the test's own small allocations leave each poll
 	// interval quiet (under 16 KiB in one).
 	live := make([]byte, 8*mib)
 	runtime.GC()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer debug.SetGCPercent(debug.SetGCPercent(1 << 20))
 	var sink []byte
 	for range 96 {
 		sink = make([]byte, mib)

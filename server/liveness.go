@@ -165,9 +165,13 @@ func (s *Server) revalidateHere(ctx context.Context, id int64, passwd []byte, ti
 	// be before the leader's own state machine has applied it: a client that
 	// saw, at a follower, the ephemerals of a closed session gone must not
 	// re-attach that session here (the nemesis did). So the leader decides
-	// only once it has applied everything it knows to be committed.
-	if err := s.node.WaitApplied(ctx, s.node.CommitIndex()); err != nil {
-		return 0, fmt.Errorf("server: revalidate session: apply the committed entries first: %w", err)
+	// only once it has applied everything it knows to be committed. And it
+	// first confirms that it still leads: a leader thawed after a SIGSTOP
+	// longer than an election still believes it leads, while the new leader
+	// may have expired the session and deleted its ephemerals
+	// (TestNemesisProcesses did).
+	if err := s.node.ConfirmLeading(ctx); err != nil {
+		return 0, fmt.Errorf("server: revalidate session: confirm leadership and apply the committed entries: %w", err)
 	}
 	applied := s.node.AppliedIndex()
 	ss, ok := s.fsm.Session(id)

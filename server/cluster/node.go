@@ -476,6 +476,15 @@ func (n *Node) Sync(ctx context.Context) error {
 	return n.WaitApplied(ctx, index)
 }
 
+// ConfirmLeading confirms with a quorum that this node still leads (a leader
+// that was frozen, by SIGSTOP or a stalled VM, may not yet know it was
+// replaced), then applies every entry it knows to be committed. It fails
+// with ErrNoLeader or ErrNotLeader when this node does not lead.
+func (n *Node) ConfirmLeading(ctx context.Context) error {
+	_, err := n.leaderCommitIndex(ctx)
+	return err
+}
+
 // leaderCommitIndex returns, on a leader that has just confirmed it still
 // leads, the index of the last real entry it had committed: what a node must
 // apply to have seen every write acknowledged anywhere.

@@ -478,8 +478,9 @@ func (n *Node) Sync(ctx context.Context) error {
 
 // ConfirmLeading confirms with a quorum that this node still leads (a leader
 // that was frozen, by SIGSTOP or a stalled VM, may not yet know it was
-// replaced), then applies every entry it knows to be committed. It fails
-// with ErrNoLeader or ErrNotLeader when this node does not lead.
+// replaced), then applies every entry it knows to be committed. It fails,
+// wrapping ErrNoLeader, ErrNotLeader or ErrOutcomeUnknown, when this node
+// cannot confirm that it leads.
 func (n *Node) ConfirmLeading(ctx context.Context) error {
 	_, err := n.leaderCommitIndex(ctx)
 	return err

@@ -298,3 +298,41 @@ func TestClusterClientsCutFromANodeMoveWithTheirSession(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClusterCutLeaderVouchesForNoReattach: a leader cut from its peers
+// still believes it leads until its lease runs out, and meanwhile a new
+// leader may expire a session and delete its ephemerals. So a leader takes a
+// re-attaching session only once it has confirmed with a majority that it
+// still leads. The session is the leader's own, so its re-attach there
+// writes nothing (a session moving in from another node would need a
+// committed move, which a cut leader cannot get): only that confirmation
+// stands between the cut leader and a wrong yes. The re-attach fails (the
+// client tries another server), and the session stays valid at the majority.
+func TestClusterCutLeaderVouchesForNoReattach(t *testing.T) {
+	c := herdtest.StartCluster(t, 3)
+	leader := c.Leader()
+	fs := c.Followers()
+	opts := wireclient.Options{SessionTimeout: 10 * time.Second}
+	s := rawSession(t, leader.Addr, opts)
+	rawCreate(t, s, "/held", "", proto.ModeEphemeral)
+	opts.SessionID, opts.Passwd, opts.LastZxid = s.SessionID(), s.Passwd(), s.LastZxid()
+	s.Drop()
+
+	// The cut node keeps its leader role for up to a lease (100 ms), far
+	// longer than the re-attach below takes; once it has stepped down it
+	// refuses clients anyway.
+	leader.CutPeers()
+	if b, err := wireclient.Dial(clusterCtx(t), leader.Addr, opts); err == nil {
+		b.Drop()
+		t.Fatal("a leader cut from every peer took a re-attaching session without confirming it leads")
+	} else if errors.Is(err, wireclient.ErrSessionExpired) {
+		t.Fatalf("the cut leader called the live session expired: %v", err)
+	}
+
+	r := reattachAny(t, []string{fs[0].Addr, fs[1].Addr}, opts)
+	var st proto.StatResponse
+	if _, err := r.Do(clusterCtx(t), proto.OpExists, &proto.PathWatchRequest{Path: "/held"}, &st); err != nil || st.Stat.EphemeralOwner != opts.SessionID {
+		t.Fatalf("the session's ephemeral at the majority: owner %#x, %v", st.Stat.EphemeralOwner, err)
+	}
+	leader.HealPeers()
+}

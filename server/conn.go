@@ -326,18 +326,27 @@ func (c *conn) answer(enc *proto.Encoder, s *slot) {
 		return // closed: drain so the reader never blocks on a full queue
 	}
 	hdr, resp, ok, read := c.finish(s)
+	var inline bool
 	switch {
 	case !ok:
 		c.closeAsync()
 	case read:
-		c.read(s, func(hdr proto.ReplyHeader, resp proto.Record) { c.emit(enc, s, hdr, resp) })
+		c.read(s, func(hdr proto.ReplyHeader, resp proto.Record) { inline = c.emit(enc, s, hdr, resp) })
 	default:
-		c.emit(enc, s, hdr, resp)
+		inline = c.emit(enc, s, hdr, resp)
+	}
+	// Written here, not under the tree's read lock that read holds.
+	if inline && c.out.writeReserved(c.nc, enc.Bytes()) != nil {
+		c.closeAsync()
 	}
 }
 
-// emit encodes the reply to s and queues it on the outbound stream.
-func (c *conn) emit(enc *proto.Encoder, s *slot, hdr proto.ReplyHeader, resp proto.Record) {
+// emit encodes the reply to s and queues it on the outbound stream. When no
+// other request waits for an answer and nothing is queued it reserves the
+// stream instead and returns true: the caller writes enc's bytes itself
+// (outbound.writeReserved). Under load replies still go through the writer,
+// which sends all that accumulated in one syscall.
+func (c *conn) emit(enc *proto.Encoder, s *slot, hdr proto.ReplyHeader, resp proto.Record) (inline bool) {
 	enc.Reset()
 	start := enc.StartFrame()
 	hdr.Encode(enc)
@@ -350,15 +359,17 @@ func (c *conn) emit(enc *proto.Encoder, s *slot, hdr proto.ReplyHeader, resp pro
 		c.observe(d, hdr.Zxid)
 		c.requestDone(s, d)
 	}
-	if !c.out.push(enc.Bytes(), 0) {
+	inline = len(c.slots) == 0 && c.out.reserve(len(enc.Bytes()))
+	if !inline && !c.out.push(enc.Bytes(), 0) {
 		c.closeAsync()
-		return
+		return false
 	}
 	c.sent.Add(1)
 	c.srv.stats.sent.Add(1)
 	if s.closeAfter {
 		c.out.closeAfterFlush()
 	}
+	return inline
 }
 
 // finish produces the reply to a request answered without the tree, to a

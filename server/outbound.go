@@ -19,6 +19,7 @@ type outbound struct {
 	spare    []byte
 	closing  bool // flush what is queued, then close
 	shutdown bool
+	writing  bool // a Write is under way (the writer's, or an inline send's)
 
 	// acct is charged for every byte from push until written or dropped;
 	// held is how many that is.
@@ -80,6 +81,42 @@ func (o *outbound) close() {
 	o.signal()
 }
 
+// reserve claims the stream for an inline write of an n-byte frame by the
+// caller (see writeReserved), saving the hop to the writer goroutine: tens of
+// microseconds on an idle machine, a third of a read's round trip. It
+// succeeds only when nothing is queued and no write is under way; frames
+// pushed after it wait until the reserved one is written, so the stream's
+// order is the order of reserve and push calls.
+func (o *outbound) reserve(n int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.shutdown || o.closing || o.writing || len(o.buf) > 0 {
+		return false
+	}
+	o.writing = true
+	o.held += n
+	o.acct.queued(n)
+	return true
+}
+
+// writeReserved writes frame, for which reserve succeeded, to w, then hands
+// what was pushed meanwhile to the writer. It returns w's error.
+func (o *outbound) writeReserved(w io.Writer, frame []byte) error {
+	_, err := w.Write(frame)
+	o.mu.Lock()
+	o.writing = false
+	if !o.shutdown {
+		o.acct.queued(-len(frame))
+		o.held -= len(frame)
+	}
+	pending := len(o.buf) > 0 || o.closing || o.shutdown
+	o.mu.Unlock()
+	if pending {
+		o.signal()
+	}
+	return err
+}
+
 // take waits for queued bytes and returns them; last reports that the
 // connection should close after they are written. ok is false once closed.
 func (o *outbound) take(closed <-chan struct{}) (buf []byte, last, ok bool) {
@@ -89,9 +126,10 @@ func (o *outbound) take(closed <-chan struct{}) (buf []byte, last, ok bool) {
 			o.mu.Unlock()
 			return nil, false, false
 		}
-		if len(o.buf) > 0 || o.closing {
+		if (len(o.buf) > 0 || o.closing) && !o.writing {
 			buf, o.buf = o.buf, o.spare[:0]
 			o.spare = nil
+			o.writing = true
 			last = o.closing
 			o.mu.Unlock()
 			return buf, last, true
@@ -108,6 +146,7 @@ func (o *outbound) take(closed <-chan struct{}) (buf []byte, last, ok bool) {
 // release hands a written buffer back for reuse.
 func (o *outbound) release(buf []byte) {
 	o.mu.Lock()
+	o.writing = false
 	if !o.shutdown {
 		o.acct.queued(-len(buf))
 		o.held -= len(buf)

@@ -11,7 +11,8 @@ const spareMax = 64 << 10
 
 // outbound is a connection's ordered stream of encoded frames. Responses and
 // watch notifications are appended by different goroutines; the writer takes
-// whatever has accumulated and sends it in one syscall.
+// whatever has accumulated and sends it in one syscall, unless the responder
+// reserved the idle stream to write a reply itself (reserve).
 type outbound struct {
 	mu       sync.Mutex
 	cond     chan struct{} // signalled (non-blocking) when data arrives
@@ -82,8 +83,8 @@ func (o *outbound) close() {
 }
 
 // reserve claims the stream for an inline write of an n-byte frame by the
-// caller (see writeReserved), saving the hop to the writer goroutine: tens of
-// microseconds on an idle machine, a third of a read's round trip. It
+// caller (see writeReserved), saving the hop to the writer goroutine (20-35µs
+// of a one-client create's 290µs at p50; reads measured no faster). It
 // succeeds only when nothing is queued and no write is under way; frames
 // pushed after it wait until the reserved one is written, so the stream's
 // order is the order of reserve and push calls.

@@ -250,16 +250,43 @@ func (c *Cluster) Followers() []*Node {
 
 // Settle waits until every running node has applied everything the leader
 // had committed when Settle was called, so that a read at any node sees
-// every write acknowledged before.
+// every write acknowledged before. A node that finds no leader (an election
+// under way on a loaded machine) is asked again once its state changes,
+// until ctx ends.
 func (c *Cluster) Settle(ctx context.Context) error {
 	for _, n := range c.Nodes {
 		if srv := n.Server(); srv != nil {
-			if err := srv.Cluster().Sync(ctx); err != nil {
+			if err := settleNode(ctx, srv.Cluster()); err != nil {
 				return fmt.Errorf("herdtest: settle node %d: %w", n.ID, err)
 			}
 		}
 	}
 	return nil
+}
+
+// settleRetry bounds the wait between two Syncs of a node whose state does
+// not change, e.g. a leader that could not yet confirm a quorum.
+const settleRetry = 20 * time.Millisecond
+
+// settleNode runs Sync on node until it succeeds. Sync only reads, so it
+// may be repeated; only a closed node or ctx ends the retries.
+func settleNode(ctx context.Context, node *cluster.Node) error {
+	for {
+		changed := node.Changed()
+		err := node.Sync(ctx)
+		if err == nil || errors.Is(err, cluster.ErrClosed) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(settleRetry)
+		select {
+		case <-changed:
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
+		}
+		t.Stop()
+	}
 }
 
 func (c *Cluster) waitFor(what string, cond func() bool) {

@@ -105,17 +105,23 @@ func (o *outbound) reserve(n int) bool {
 func (o *outbound) writeReserved(w io.Writer, frame []byte) error {
 	_, err := w.Write(frame)
 	o.mu.Lock()
-	o.writing = false
-	if !o.shutdown {
-		o.acct.queued(-len(frame))
-		o.held -= len(frame)
-	}
+	o.written(len(frame))
 	pending := len(o.buf) > 0 || o.closing || o.shutdown
 	o.mu.Unlock()
 	if pending {
 		o.signal()
 	}
 	return err
+}
+
+// written ends a write of n bytes and releases their charge, unless close
+// already dropped it. The caller holds o.mu.
+func (o *outbound) written(n int) {
+	o.writing = false
+	if !o.shutdown {
+		o.acct.queued(-n)
+		o.held -= n
+	}
 }
 
 // take waits for queued bytes and returns them; last reports that the
@@ -147,11 +153,7 @@ func (o *outbound) take(closed <-chan struct{}) (buf []byte, last, ok bool) {
 // release hands a written buffer back for reuse.
 func (o *outbound) release(buf []byte) {
 	o.mu.Lock()
-	o.writing = false
-	if !o.shutdown {
-		o.acct.queued(-len(buf))
-		o.held -= len(buf)
-	}
+	o.written(len(buf))
 	if o.spare == nil && cap(buf) <= spareMax {
 		o.spare = buf[:0]
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -75,5 +76,45 @@ func TestOutboundInlineWriteKeepsOrder(t *testing.T) {
 	}
 	if !o.reserve(1) {
 		t.Fatal("reserve failed on a stream idle again")
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// A connection lost under an inline write: the error reaches the caller (who
+// closes the connection), the frame's charge is released, and what was
+// pushed meanwhile still goes to the writer.
+func TestOutboundInlineWriteFailureAndClose(t *testing.T) {
+	var o outbound
+	o.init(newBudget(Config{MaxOutstandingRequests: 10, MaxQueuedBytes: 1 << 20, MaxOutboundBytes: 1 << 20}).newAccount())
+	if !o.reserve(len("reply")) {
+		t.Fatal("reserve on an idle stream failed")
+	}
+	if err := o.writeReserved(failingWriter{}, []byte("reply")); err == nil {
+		t.Fatal("writeReserved hid the write error")
+	}
+	if o.held != 0 || o.acct.outBytes.Load() != 0 || o.writing {
+		t.Fatalf("after a failed write: held %d, accounted %d, writing %v", o.held, o.acct.outBytes.Load(), o.writing)
+	}
+
+	// close while an inline write is blocked (a slow consumer whose session
+	// ends): the charge is dropped once, by close.
+	w := &gatedWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	if !o.reserve(len("reply")) {
+		t.Fatal("reserve failed after a failed write")
+	}
+	done := make(chan error)
+	go func() { done <- o.writeReserved(w, []byte("reply")) }()
+	<-w.entered
+	o.close()
+	close(w.release)
+	<-done
+	if o.held != 0 || o.acct.outBytes.Load() != 0 {
+		t.Fatalf("after close: held %d, accounted %d", o.held, o.acct.outBytes.Load())
+	}
+	if o.reserve(1) || o.push([]byte("x"), 0) {
+		t.Fatal("a closed stream accepted a frame")
 	}
 }
